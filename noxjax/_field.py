@@ -1,0 +1,96 @@
+"""`nox.field`: a dataclass field with a static override and tags."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple, TypeVar, overload
+
+from ._errors import FieldError
+
+__all__ = ["field", "FieldOptions", "field_options", "user_metadata"]
+
+T = TypeVar("T")
+_KEY = "__noxjax__"
+_MISSING: Any = dataclasses.MISSING
+
+
+class FieldOptions(NamedTuple):
+    static: bool | None = None
+    tags: tuple[str, ...] = ()
+
+
+@overload
+def field(
+    *,
+    default: T,
+    static: bool | None = None,
+    tags: Iterable[str] = (),
+    init: bool = True,
+    repr: bool = True,
+    kw_only: bool = ...,
+    metadata: Mapping[str, Any] | None = None,
+) -> T: ...
+@overload
+def field(
+    *,
+    default_factory: Callable[[], T],
+    static: bool | None = None,
+    tags: Iterable[str] = (),
+    init: bool = True,
+    repr: bool = True,
+    kw_only: bool = ...,
+    metadata: Mapping[str, Any] | None = None,
+) -> T: ...
+@overload
+def field(
+    *,
+    static: bool | None = None,
+    tags: Iterable[str] = (),
+    init: bool = True,
+    repr: bool = True,
+    kw_only: bool = ...,
+    metadata: Mapping[str, Any] | None = None,
+) -> Any: ...
+def field(
+    *,
+    default: Any = _MISSING,
+    default_factory: Any = _MISSING,
+    static: bool | None = None,
+    tags: Iterable[str] = (),
+    init: bool = True,
+    repr: bool = True,
+    kw_only: Any = _MISSING,
+    metadata: Mapping[str, Any] | None = None,
+) -> Any:
+    """Declare a module field.
+
+    `static=None` (default) applies the static rule to the value; `static=True`
+    keeps any hashable value in the treedef; `static=False` makes the value a
+    child (traced) even if it is a Python scalar. `tags` label the field for
+    filtering; they appear on its `nox.FieldKey`.
+    """
+    tags = (tags,) if isinstance(tags, str) else tuple(tags)
+    for tag in tags:
+        if not isinstance(tag, str):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise FieldError(f"field tags must be strings, got {tag!r}")
+    if static not in (None, True, False):
+        raise FieldError(f"field(static=...) takes None, True or False, got {static!r}")
+    md = {**(metadata or {}), _KEY: FieldOptions(static, tags)}
+    return dataclasses.field(
+        default=default,
+        default_factory=default_factory,
+        init=init,
+        repr=repr,
+        kw_only=kw_only,
+        metadata=md,
+    )
+
+
+def field_options(f: dataclasses.Field[Any]) -> FieldOptions:
+    return f.metadata.get(_KEY, FieldOptions())
+
+
+def user_metadata(f: dataclasses.Field[Any]) -> Mapping[str, Any]:
+    return MappingProxyType({k: v for k, v in f.metadata.items() if k != _KEY})

@@ -1,0 +1,333 @@
+"""`@nox.module` and `nox.Module`: frozen dataclasses registered as pytrees.
+
+Making a module (`_make_module`) runs `dataclasses.dataclass(frozen=True)`, wraps
+`__init__` so that the instance is classified and frozen when the outermost
+`__init__` returns, wraps plain methods so they return `nox.BoundMethod`, and
+registers the class as a pytree. Nothing is added to attribute lookup or calls.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+from typing_extensions import Self, dataclass_transform
+
+from . import _pytree, _registry
+from ._equality import module_eq, module_hash
+from ._errors import MSG_ASSIGN, MSG_NOT_A_FIELD, FieldError, FrozenError
+from ._field import field, field_options, user_metadata
+from ._repr import module_repr
+from ._static import CHILD, MIXED, STATIC, add_child_type, classify, fast_kind
+
+__all__ = ["module", "Module", "replace", "is_module"]
+
+T = TypeVar("T")
+_FLAT = _pytree.FLAT
+
+MSG_DECORATED_SUBCLASS = """{cls} subclasses nox.Module, so it is already a module;
+remove the decorator and pass options as class keywords:
+
+    @nox.module(kw_only=True)                    # wrong
+    class {cls}(nox.Module): ...
+
+    class {cls}(nox.Module, kw_only=True): ...   # right
+"""
+
+MSG_AUTO_FAILED = """{cls} subclasses module {base} and could not be made a module
+with the options it inherits (kw_only={kw_only}): {error}
+Decorate it with the options it needs, e.g. @nox.module(kw_only=True), or for
+nox.Module subclasses pass them as class keywords: class {cls}({base}, kw_only=True).
+"""
+
+
+def is_module(x: object) -> bool:
+    """True for instances of any noxjax module class."""
+    return _is_module_class(type(x))
+
+
+# --------------------------------------------------------------------- construction
+
+
+def _finalize(self: Any, cls: type) -> None:
+    """Classify every field value once, convert containers, and freeze."""
+    d = self.__dict__
+    spec: tuple[tuple[str, bool | None], ...] = cls.__nox_spec__  # type: ignore[attr-defined]
+    if len(d) != len(spec):
+        _check_attributes(d, cls)
+    names: list[str] = []
+    children: list[Any] = []
+    statics: dict[str, Any] = {}
+    canon: list[Any] = []
+    for name, static in spec:
+        value = d[name]
+        kind = fast_kind(type(value)) if static is None else None
+        canonical: Any = value
+        if kind is None:
+            kind, value, canonical = classify(value, static, f"{cls.__qualname__}.{name}")
+            d[name] = value.value() if kind == MIXED else value
+        if kind == STATIC:
+            statics[name] = value
+            canon.append(canonical)
+        else:
+            names.append(name)
+            children.append(value)
+    d[_FLAT] = _pytree.make_flat(cls, tuple(names), tuple(children), statics, tuple(canon))
+
+
+def _check_attributes(d: dict[str, Any], cls: type) -> None:
+    fields = [name for name, _ in cls.__nox_spec__]  # type: ignore[attr-defined]
+    for name in d:
+        if name not in fields:
+            raise FieldError(MSG_NOT_A_FIELD.format(cls=cls.__qualname__, name=name, fields=", ".join(fields)))
+    missing = [name for name in fields if name not in d]
+    raise FieldError(
+        f"{cls.__qualname__}.__init__ returned without setting field(s) "
+        f"{', '.join(map(repr, missing))}; a custom __init__ must assign every field "
+        f"(self.{missing[0]} = ...) or the field needs a default."
+    )
+
+
+def _wrap_init(cls: type, init: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            init(self, *args, **kwargs)
+        except TypeError as e:
+            _explain_bad_call(cls, init, self, args, kwargs, e)
+            raise
+        if type(self) is cls:
+            _finalize(self, cls)
+
+    return __init__
+
+
+def _explain_bad_call(
+    cls: type, init: Callable[..., None], self: Any, args: tuple[Any, ...], kwargs: dict[str, Any], e: TypeError
+) -> None:
+    """Turn a signature mismatch into a FieldError that lists the fields."""
+    signature = inspect.signature(init)
+    try:
+        signature.bind(self, *args, **kwargs)
+    except TypeError as bind_error:
+        params = [p.replace(annotation=p.empty) for p in list(signature.parameters.values())[1:]]
+        raise FieldError(
+            f"cannot construct {cls.__qualname__}: {bind_error}. "
+            f"Its signature is {cls.__qualname__}({', '.join(map(str, params))})."
+        ) from None
+
+
+def _setattr(self: Any, name: str, value: Any) -> None:
+    if _FLAT in self.__dict__:
+        raise FrozenError(MSG_ASSIGN.format(verb="assign to", name=name, cls=type(self).__qualname__))
+    if name not in type(self).__nox_field_names__:
+        names = ", ".join(type(self).__nox_field_names__)
+        raise FieldError(MSG_NOT_A_FIELD.format(cls=type(self).__qualname__, name=name, fields=names))
+    object.__setattr__(self, name, value)
+
+
+def _delattr(self: Any, name: str) -> None:
+    if _FLAT in self.__dict__:
+        raise FrozenError(MSG_ASSIGN.format(verb="delete", name=name, cls=type(self).__qualname__))
+    object.__delattr__(self, name)
+
+
+def _copy(self: T) -> T:
+    return self
+
+
+def _deepcopy(self: T, memo: dict[int, Any]) -> T:
+    return self
+
+
+def _replace_method(self: T, **changes: Any) -> T:
+    return replace(self, **changes)
+
+
+_GENERATED: dict[str, Any] = {
+    "__setattr__": _setattr,
+    "__delattr__": _delattr,
+    "__eq__": module_eq,
+    "__hash__": module_hash,
+    "__repr__": module_repr,
+    "__copy__": _copy,
+    "__deepcopy__": _deepcopy,
+    "__replace__": _replace_method,
+}
+
+
+# --------------------------------------------------------------------- making a class a module
+
+
+def _undo(cls: type) -> None:
+    """Restore the class body as written, before re-making it with other options."""
+    snapshot: dict[str, Any] | None = cls.__dict__.get("__nox_snapshot__")
+    if snapshot is None:
+        return
+    for name in list(cls.__dict__):
+        if name not in snapshot:
+            delattr(cls, name)
+    for name, value in snapshot.items():
+        if cls.__dict__.get(name) is not value and name not in ("__dict__", "__weakref__"):
+            setattr(cls, name, value)
+
+
+def _make_module(cls: type, kw_only: bool, name: str | None, auto: bool) -> None:
+    _undo(cls)
+    snapshot = dict(cls.__dict__)
+    try:
+        dataclasses.dataclass(frozen=True, eq=False, repr=False, kw_only=kw_only)(cls)
+    except (TypeError, ValueError) as e:
+        if not auto:
+            raise
+        _mark_failed(cls, snapshot, kw_only, e)
+        return
+    fields = dataclasses.fields(cls)  # pyright: ignore[reportArgumentType]
+    if any(f.name == _FLAT for f in fields):
+        raise FieldError(f"{cls.__qualname__}: the field name {_FLAT!r} is reserved by noxjax")
+    for attr, value in _GENERATED.items():
+        if attr not in snapshot:
+            setattr(cls, attr, value)
+    setattr(cls, "__init__", _wrap_init(cls, cls.__dict__["__init__"]))
+    setattr(cls, "__nox_spec__", tuple((f.name, field_options(f).static) for f in fields))
+    setattr(cls, "__nox_field_names__", tuple(f.name for f in fields))
+    setattr(cls, "__nox_custom_init__", "__init__" in snapshot)
+    setattr(cls, "__nox_kw_only__", kw_only)
+    setattr(cls, "__nox_keys__", {f.name: _field_key(cls, f) for f in fields})
+    setattr(cls, "__nox_layouts__", {})
+    setattr(cls, "__nox_auto__", auto)
+    setattr(cls, "__nox_name__", _registry.register_class(cls, name))
+    _wrap_methods(cls, snapshot)
+    if cls not in _REGISTERED:
+        _pytree.register(cls)
+        _REGISTERED.add(cls)
+    add_child_type(cls)
+    if not issubclass(cls, Module):
+        Module.register(cls)
+        if "__init_subclass__" not in snapshot and not any(_is_module_class(b) for b in cls.__mro__[1:]):
+            setattr(cls, "__init_subclass__", _auto_init_subclass(cls))
+    setattr(cls, "__nox_snapshot__", snapshot)
+
+
+_REGISTERED: set[type] = set()
+
+
+def _is_module_class(cls: type) -> bool:
+    return "__nox_spec__" in cls.__dict__
+
+
+def _field_key(cls: type, f: dataclasses.Field[Any]) -> _pytree.FieldKey:
+    options = field_options(f)
+    return _pytree.FieldKey(f.name, cls, options.static, options.tags, user_metadata(f))
+
+
+def _mark_failed(cls: type, snapshot: dict[str, Any], kw_only: bool, error: Exception) -> None:
+    """An undecorated subclass that cannot be made a module: fail when it is used."""
+    _undo_to(cls, snapshot)
+    base = next(b for b in cls.__mro__[1:] if _is_module_class(b))
+    message = MSG_AUTO_FAILED.format(cls=cls.__qualname__, base=base.__qualname__, kw_only=kw_only, error=error)
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise FieldError(message)
+
+    setattr(cls, "__init__", __init__)
+    setattr(cls, "__nox_snapshot__", snapshot)
+
+
+def _undo_to(cls: type, snapshot: dict[str, Any]) -> None:
+    setattr(cls, "__nox_snapshot__", snapshot)
+    _undo(cls)
+    delattr(cls, "__nox_snapshot__")
+
+
+def _wrap_methods(cls: type, snapshot: dict[str, Any]) -> None:
+    from ._method import MethodDescriptor
+
+    for attr, value in snapshot.items():
+        if inspect.isfunction(value) and not (attr.startswith("__") and attr.endswith("__")):
+            setattr(cls, attr, MethodDescriptor(value))
+
+
+def _inherited_kw_only(cls: type) -> bool:
+    return next((b.__dict__["__nox_kw_only__"] for b in cls.__mro__[1:] if _is_module_class(b)), False)
+
+
+def _auto_init_subclass(owner: type) -> classmethod[Any, ..., None]:
+    def __init_subclass__(cls: type, **kwargs: Any) -> None:
+        super(owner, cls).__init_subclass__(**kwargs)  # pyright: ignore[reportUnknownMemberType]
+        _make_module(cls, _inherited_kw_only(cls), None, auto=True)
+
+    return classmethod(__init_subclass__)
+
+
+# --------------------------------------------------------------------- public API
+
+
+@overload
+def module(cls: type[T], /) -> type[T]: ...
+@overload
+def module(*, kw_only: bool = False, name: str | None = None) -> Callable[[type[T]], type[T]]: ...
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def module(
+    cls: type[T] | None = None, /, *, kw_only: bool = False, name: str | None = None
+) -> type[T] | Callable[[type[T]], type[T]]:
+    """Make `cls` a frozen dataclass registered as a JAX pytree with keys.
+
+    `kw_only` is as for dataclasses; `name` fixes the name files use for the class
+    (default `module:qualname`).
+    """
+
+    def decorate(cls: type[T]) -> type[T]:
+        if Module in cls.__mro__:
+            raise FieldError(MSG_DECORATED_SUBCLASS.format(cls=cls.__qualname__))
+        _make_module(cls, kw_only, name, auto=False)
+        return cls
+
+    return decorate if cls is None else decorate(cls)
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+class Module(abc.ABC):
+    """Base-class spelling of `@nox.module`: every subclass is a module.
+
+    Options are class keywords: `class Linear(nox.Module, kw_only=True, name="x.Linear")`.
+    `isinstance(x, nox.Module)` is true for modules of either spelling.
+    """
+
+    def __init_subclass__(cls, *, kw_only: bool | None = None, name: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        options_given = kw_only is not None or name is not None
+        kw_only = _inherited_kw_only(cls) if kw_only is None else kw_only
+        _make_module(cls, kw_only, name, auto=not options_given and _has_module_base(cls))
+
+    def __replace__(self, **changes: Any) -> Self:
+        return replace(self, **changes)
+
+
+def _has_module_base(cls: type) -> bool:
+    return any(_is_module_class(b) for b in cls.__mro__[1:])
+
+
+def replace(m: T, /, **changes: Any) -> T:
+    """A copy of module `m` with some fields changed; `__init__` runs again.
+
+    For a class with a custom `__init__` (whose parameters need not be fields) the
+    fields are copied, changed, and checked again without calling `__init__`.
+    """
+    cls = type(m)
+    if not _is_module_class(cls):
+        raise TypeError(f"nox.replace expects a module, got {cls.__qualname__}")
+    names: tuple[str, ...] = cls.__nox_field_names__  # type: ignore[attr-defined]
+    for key in changes:
+        if key not in names:
+            raise FieldError(MSG_NOT_A_FIELD.format(cls=cls.__qualname__, name=key, fields=", ".join(names)))
+    if not cls.__nox_custom_init__:  # type: ignore[attr-defined]
+        return dataclasses.replace(m, **changes)  # type: ignore[type-var]
+    new = object.__new__(cls)
+    new.__dict__.update({n: m.__dict__[n] for n in names}, **changes)
+    _finalize(new, cls)
+    return new

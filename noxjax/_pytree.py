@@ -1,0 +1,126 @@
+"""Pytree registration of modules: precomputed flatten, `__init__`-free unflatten.
+
+A constructed module keeps `_nox_flat = (children, aux)` in its `__dict__`, so
+flattening is one C-level attribute read. `aux` is a tuple (hashed and compared
+by JAX in C) of the field layout and the canonical statics, and it carries the
+static values themselves for unflatten.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import jax.tree_util as jtu
+
+from ._static import Mixed
+
+__all__ = ["FieldKey", "Layout", "Aux", "FLAT", "register", "make_flat"]
+
+FLAT = "_nox_flat"
+_new = object.__new__
+
+
+class FieldKey(jtu.GetAttrKey):
+    """Key path entry of a module field: a `GetAttrKey` that also knows the field.
+
+    `keystr` prints it as `.name`; `owner` is the class of the flattened instance.
+    """
+
+    __slots__ = ("owner", "static", "tags", "metadata")
+
+    owner: type
+    static: bool | None
+    tags: tuple[str, ...]
+    metadata: Mapping[str, Any]
+
+    def __init__(
+        self,
+        name: str,
+        owner: type,
+        static: bool | None = None,
+        tags: tuple[str, ...] = (),
+        metadata: Mapping[str, Any] = MappingProxyType({}),
+    ) -> None:
+        super().__init__(name)
+        for attr, value in (("owner", owner), ("static", static), ("tags", tags), ("metadata", metadata)):
+            object.__setattr__(self, attr, value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, jtu.GetAttrKey) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(jtu.GetAttrKey(self.name))
+
+    def __repr__(self) -> str:
+        return f"FieldKey(name={self.name!r}, owner={self.owner.__qualname__}, tags={self.tags!r})"
+
+
+class Layout:
+    """Which fields of a class are children; one shared instance per partition.
+
+    Compared by identity: `Layout.get` returns the same object for the same partition.
+    """
+
+    __slots__ = ("cls", "names", "keys", "mixed")
+
+    def __init__(self, cls: type, names: tuple[str, ...], keys: tuple[FieldKey, ...], mixed: tuple[int, ...]):
+        self.cls = cls
+        self.names = names
+        self.keys = keys
+        self.mixed = mixed
+
+    def __repr__(self) -> str:
+        return f"{self.cls.__qualname__}{list(self.names)}"
+
+
+class Aux(tuple[Any, ...]):
+    """(layout, canonical statics); `.statics` maps static field names to values."""
+
+    statics: dict[str, Any]
+
+
+def make_flat(
+    cls: type, names: tuple[str, ...], children: tuple[Any, ...], statics: dict[str, Any], canon: tuple[Any, ...]
+) -> tuple[tuple[Any, ...], Aux]:
+    layouts: dict[tuple[str, ...], Layout] = cls.__dict__["__nox_layouts__"]
+    layout = layouts.get(names)
+    if layout is None:
+        layout = layouts[names] = _new_layout(cls, names, children)
+    aux = Aux((layout, canon))
+    aux.statics = statics
+    return children, aux
+
+
+def _new_layout(cls: type, names: tuple[str, ...], children: tuple[Any, ...]) -> Layout:
+    keys: dict[str, FieldKey] = cls.__dict__["__nox_keys__"]
+    mixed = tuple(i for i, c in enumerate(children) if type(c) is Mixed)
+    return Layout(cls, names, tuple(keys[n] for n in names), mixed)
+
+
+def _flatten_with_keys(m: Any) -> tuple[Iterable[tuple[Any, Any]], Aux]:
+    children, aux = getattr(m, FLAT)
+    return tuple(zip(aux[0].keys, children)), aux
+
+
+def _unflatten(aux: Aux, children: Iterable[Any]) -> Any:
+    layout: Layout = aux[0]
+    obj = _new(layout.cls)
+    d = obj.__dict__
+    d.update(aux.statics)
+    children = tuple(children)
+    d.update(zip(layout.names, children))
+    for i in layout.mixed:
+        child = children[i]
+        d[layout.names[i]] = child.value() if type(child) is Mixed else child
+    d[FLAT] = (children, aux)
+    return obj
+
+
+_flatten = operator.attrgetter(FLAT)
+
+
+def register(cls: type) -> None:
+    jtu.register_pytree_with_keys(cls, _flatten_with_keys, _unflatten, _flatten)
