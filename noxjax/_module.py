@@ -80,16 +80,21 @@ def _finalize(self: Any, cls: type) -> None:
 
 
 def _check_attributes(d: dict[str, Any], cls: type) -> None:
-    fields = [name for name, _ in cls.__nox_spec__]  # type: ignore[attr-defined]
+    """Fill `init=False` defaults; reject attributes that are not fields, and gaps."""
+    fields: dict[str, dataclasses.Field[Any]] = {f.name: f for f in dataclasses.fields(cls)}  # pyright: ignore[reportArgumentType]
     for name in d:
         if name not in fields:
             raise FieldError(MSG_NOT_A_FIELD.format(cls=cls.__qualname__, name=name, fields=", ".join(fields)))
+    for name, f in fields.items():
+        if name not in d and f.default is not dataclasses.MISSING:
+            d[name] = f.default
     missing = [name for name in fields if name not in d]
-    raise FieldError(
-        f"{cls.__qualname__}.__init__ returned without setting field(s) "
-        f"{', '.join(map(repr, missing))}; a custom __init__ must assign every field "
-        f"(self.{missing[0]} = ...) or the field needs a default."
-    )
+    if missing:
+        raise FieldError(
+            f"{cls.__qualname__}.__init__ returned without setting field(s) "
+            f"{', '.join(map(repr, missing))}; a custom __init__ must assign every field "
+            f"(self.{missing[0]} = ...) or the field needs a default."
+        )
 
 
 def _wrap_init(cls: type, init: Callable[..., None]) -> Callable[..., None]:
@@ -148,6 +153,19 @@ def _replace_method(self: T, **changes: Any) -> T:
     return replace(self, **changes)
 
 
+def _from_fields(cls: type[T], values: dict[str, Any]) -> T:
+    """An instance with these field values, checked by the static rule; no `__init__`."""
+    new = object.__new__(cls)
+    new.__dict__.update(values)
+    _finalize(new, cls)
+    return new
+
+
+def _reduce(self: Any) -> tuple[Any, ...]:
+    names: tuple[str, ...] = type(self).__nox_field_names__
+    return (_from_fields, (type(self), {n: self.__dict__[n] for n in names}))
+
+
 _GENERATED: dict[str, Any] = {
     "__setattr__": _setattr,
     "__delattr__": _delattr,
@@ -157,6 +175,7 @@ _GENERATED: dict[str, Any] = {
     "__copy__": _copy,
     "__deepcopy__": _deepcopy,
     "__replace__": _replace_method,
+    "__reduce__": _reduce,
 }
 
 
@@ -229,7 +248,7 @@ def _mark_failed(cls: type, snapshot: dict[str, Any], kw_only: bool, error: Exce
     """An undecorated subclass that cannot be made a module: fail when it is used."""
     _undo_to(cls, snapshot)
     base = next(b for b in cls.__mro__[1:] if _is_module_class(b))
-    message = MSG_AUTO_FAILED.format(cls=cls.__qualname__, base=base.__qualname__, kw_only=kw_only, error=error)
+    message = MSG_AUTO_FAILED.format(cls=cls.__name__, base=base.__name__, kw_only=kw_only, error=error)
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         raise FieldError(message)
@@ -240,8 +259,7 @@ def _mark_failed(cls: type, snapshot: dict[str, Any], kw_only: bool, error: Exce
 
 def _undo_to(cls: type, snapshot: dict[str, Any]) -> None:
     setattr(cls, "__nox_snapshot__", snapshot)
-    _undo(cls)
-    delattr(cls, "__nox_snapshot__")
+    _undo(cls)  # also removes __nox_snapshot__, which the snapshot lacks
 
 
 def _wrap_methods(cls: type, snapshot: dict[str, Any]) -> None:
@@ -283,7 +301,7 @@ def module(
 
     def decorate(cls: type[T]) -> type[T]:
         if Module in cls.__mro__:
-            raise FieldError(MSG_DECORATED_SUBCLASS.format(cls=cls.__qualname__))
+            raise FieldError(MSG_DECORATED_SUBCLASS.format(cls=cls.__name__))
         _make_module(cls, kw_only, name, auto=False)
         return cls
 
@@ -327,7 +345,4 @@ def replace(m: T, /, **changes: Any) -> T:
             raise FieldError(MSG_NOT_A_FIELD.format(cls=cls.__qualname__, name=key, fields=", ".join(names)))
     if not cls.__nox_custom_init__:  # type: ignore[attr-defined]
         return dataclasses.replace(m, **changes)  # type: ignore[type-var]
-    new = object.__new__(cls)
-    new.__dict__.update({n: m.__dict__[n] for n in names}, **changes)
-    _finalize(new, cls)
-    return new
+    return _from_fields(cls, {**{n: m.__dict__[n] for n in names}, **changes})

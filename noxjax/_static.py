@@ -166,7 +166,8 @@ def _infer(value: Any, where: str) -> tuple[int, Any, object]:
 def _is_array_pytree(value: object) -> bool:
     """A registered container (namedtuple, optax state, ...) of arrays only."""
     leaves, treedef = jtu.tree_flatten(value)
-    return treedef.num_nodes > 1 and all(map(is_array, leaves))
+    is_leaf = treedef.num_nodes == 1 and treedef.num_leaves == 1
+    return not is_leaf and all(map(is_array, leaves))
 
 
 def _infer_items(
