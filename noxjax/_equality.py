@@ -10,22 +10,22 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import jax.tree_util as jtu
 import numpy as np
 
 from ._errors import MSG_TRACED_EQ, MSG_UNHASHABLE, TracerComparisonError, UnhashableModuleError
+from ._jaxapi import Tracer, keystr, tree_flatten, tree_flatten_with_path
 from ._static import is_array
 
 __all__ = ["module_eq", "module_hash", "leaves_equal"]
 
 
-def module_eq(self: Any, other: object) -> bool:
+def module_eq(self: Any, other: object) -> Any:  # bool, or NotImplemented
     if type(other) is not type(self):
         return NotImplemented
     if self is other:
         return True
-    a_leaves, a_def = jtu.tree_flatten(self)
-    b_leaves, b_def = jtu.tree_flatten(other)
+    a_leaves, a_def = tree_flatten(self)
+    b_leaves, b_def = tree_flatten(other)
     _check_not_traced(self, a_leaves)
     _check_not_traced(other, b_leaves)
     return a_def == b_def and all(map(leaves_equal, a_leaves, b_leaves))
@@ -33,8 +33,8 @@ def module_eq(self: Any, other: object) -> bool:
 
 def _check_not_traced(tree: Any, leaves: list[Any]) -> None:
     for i, leaf in enumerate(leaves):
-        if isinstance(leaf, jax.core.Tracer):
-            path = jtu.keystr(jtu.tree_flatten_with_path(tree)[0][i][0])
+        if isinstance(leaf, Tracer):
+            path = keystr(tree_flatten_with_path(tree)[0][i][0])
             raise TracerComparisonError(MSG_TRACED_EQ.format(cls=type(tree).__qualname__, path=path))
 
 
@@ -53,10 +53,10 @@ def leaves_equal(a: Any, b: Any) -> bool:
 
 
 def module_hash(self: Any) -> int:
-    leaves, treedef = jtu.tree_flatten(self)
+    leaves, treedef = tree_flatten(self)
     if leaves:
-        leaves_with_paths = jtu.tree_flatten_with_path(self)[0]
-        paths = [jtu.keystr(p) for p, _ in leaves_with_paths[:3]]
+        leaves_with_paths = tree_flatten_with_path(self)[0]
+        paths = [keystr(p) for p, _ in leaves_with_paths[:3]]
         more = ", ..." if len(leaves_with_paths) > 3 else ""
         raise UnhashableModuleError(MSG_UNHASHABLE.format(cls=type(self).__qualname__, paths=", ".join(paths) + more))
     return hash(treedef)

@@ -89,7 +89,8 @@ def field(
 
 
 def field_options(f: dataclasses.Field[Any]) -> FieldOptions:
-    return f.metadata.get(_KEY, FieldOptions())
+    options: FieldOptions = f.metadata.get(_KEY, FieldOptions())
+    return options
 
 
 def user_metadata(f: dataclasses.Field[Any]) -> Mapping[str, Any]:

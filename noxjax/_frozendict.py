@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
-import jax.tree_util as jtu
+
+from ._jaxapi import DictKey, register_pytree_with_keys
 
 __all__ = ["FrozenDict", "sorted_keys"]
 
@@ -34,7 +35,7 @@ class FrozenDict(Mapping[K, V]):
     _hash: int | None
 
     @overload
-    def __init__(self) -> None: ...
+    def __init__(self, /) -> None: ...
     @overload
     def __init__(self, items: Mapping[K, V], /) -> None: ...
     @overload
@@ -57,9 +58,11 @@ class FrozenDict(Mapping[K, V]):
         return key in self._data
 
     def __hash__(self) -> int:
-        if self._hash is None:
-            object.__setattr__(self, "_hash", hash(tuple(self._data.items())))
-        return self._hash  # type: ignore[return-value]
+        h = self._hash
+        if h is None:
+            h = hash(tuple(self._data.items()))
+            object.__setattr__(self, "_hash", h)
+        return h
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, FrozenDict):
@@ -87,7 +90,7 @@ class FrozenDict(Mapping[K, V]):
 
 def _flatten_with_keys(d: FrozenDict[Any, Any]) -> tuple[Any, tuple[Any, ...]]:
     data = d._data  # pyright: ignore[reportPrivateUsage]
-    return tuple((jtu.DictKey(k), v) for k, v in data.items()), tuple(data)
+    return tuple((DictKey(k), v) for k, v in data.items()), tuple(data)
 
 
 def _flatten(d: FrozenDict[Any, Any]) -> tuple[Any, tuple[Any, ...]]:
@@ -96,10 +99,10 @@ def _flatten(d: FrozenDict[Any, Any]) -> tuple[Any, tuple[Any, ...]]:
 
 
 def _unflatten(keys: tuple[Any, ...], values: Iterable[Any]) -> FrozenDict[Any, Any]:
-    d: FrozenDict[Any, Any] = object.__new__(FrozenDict)
+    d = cast("FrozenDict[object, object]", object.__new__(FrozenDict))
     object.__setattr__(d, "_data", dict(zip(keys, values)))
     object.__setattr__(d, "_hash", None)
     return d
 
 
-jtu.register_pytree_with_keys(FrozenDict, _flatten_with_keys, _unflatten, _flatten)
+register_pytree_with_keys(FrozenDict, _flatten_with_keys, _unflatten, _flatten)

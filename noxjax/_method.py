@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from . import _pytree
+from ._pytree import FLAT, Aux, make_flat
 from ._module import module
 
 __all__ = ["BoundMethod", "MethodDescriptor"]
@@ -17,21 +17,21 @@ class MethodDescriptor:
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.__func__ = fn
-        self._aux: _pytree.Aux | None = None
+        self._aux: Aux | None = None
 
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:
             return self.__func__
         aux = self._aux
         if aux is None:
-            aux = self._aux = _pytree.make_flat(
+            aux = self._aux = make_flat(
                 BoundMethod, ("__self__",), (obj,), {"__func__": self.__func__}, (self.__func__,)
             )[1]
         bound = object.__new__(BoundMethod)
         d = bound.__dict__
         d["__func__"] = self.__func__
         d["__self__"] = obj
-        d[_pytree.FLAT] = ((obj,), aux)
+        d[FLAT] = ((obj,), aux)
         return bound
 
     def __getattr__(self, name: str) -> Any:

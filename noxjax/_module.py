@@ -17,17 +17,17 @@ from typing import Any, TypeVar, overload
 
 from typing_extensions import Self, dataclass_transform
 
-from . import _pytree, _registry
 from ._equality import module_eq, module_hash
 from ._errors import MSG_ASSIGN, MSG_NOT_A_FIELD, FieldError, FrozenError
 from ._field import field, field_options, user_metadata
+from ._pytree import FLAT, ClassInfo, FieldKey, class_info, make_flat, register
+from ._registry import register_class
 from ._repr import module_repr
-from ._static import CHILD, MIXED, STATIC, add_child_type, classify, fast_kind
+from ._static import MIXED, STATIC, add_child_type, classify, fast_kind
 
 __all__ = ["module", "Module", "replace", "is_module"]
 
 T = TypeVar("T")
-_FLAT = _pytree.FLAT
 
 MSG_DECORATED_SUBCLASS = """{cls} subclasses nox.Module, so it is already a module;
 remove the decorator and pass options as class keywords:
@@ -50,22 +50,25 @@ def is_module(x: object) -> bool:
     return _is_module_class(type(x))
 
 
+def _is_module_class(cls: type) -> bool:
+    return "__nox_info__" in cls.__dict__
+
+
 # --------------------------------------------------------------------- construction
 
 
-def _finalize(self: Any, cls: type) -> None:
+def _finalize(self: Any, cls: type, info: ClassInfo) -> None:
     """Classify every field value once, convert containers, and freeze."""
-    d = self.__dict__
-    spec: tuple[tuple[str, bool | None], ...] = cls.__nox_spec__  # type: ignore[attr-defined]
-    if len(d) != len(spec):
+    d: dict[str, Any] = self.__dict__
+    if len(d) != len(info.spec):
         _check_attributes(d, cls)
     names: list[str] = []
     children: list[Any] = []
     statics: dict[str, Any] = {}
     canon: list[Any] = []
-    for name, static in spec:
+    for name, static in info.spec:
         value = d[name]
-        kind = fast_kind(type(value)) if static is None else None
+        kind = fast_kind(type(value)) if static is None else None  # pyright: ignore[reportUnknownArgumentType]
         canonical: Any = value
         if kind is None:
             kind, value, canonical = classify(value, static, f"{cls.__qualname__}.{name}")
@@ -76,12 +79,12 @@ def _finalize(self: Any, cls: type) -> None:
         else:
             names.append(name)
             children.append(value)
-    d[_FLAT] = _pytree.make_flat(cls, tuple(names), tuple(children), statics, tuple(canon))
+    d[FLAT] = make_flat(cls, tuple(names), tuple(children), statics, tuple(canon))
 
 
 def _check_attributes(d: dict[str, Any], cls: type) -> None:
     """Fill `init=False` defaults; reject attributes that are not fields, and gaps."""
-    fields: dict[str, dataclasses.Field[Any]] = {f.name: f for f in dataclasses.fields(cls)}  # pyright: ignore[reportArgumentType]
+    fields = {f.name: f for f in dataclasses.fields(cls)}
     for name in d:
         if name not in fields:
             raise FieldError(MSG_NOT_A_FIELD.format(cls=cls.__qualname__, name=name, fields=", ".join(fields)))
@@ -97,24 +100,22 @@ def _check_attributes(d: dict[str, Any], cls: type) -> None:
         )
 
 
-def _wrap_init(cls: type, init: Callable[..., None]) -> Callable[..., None]:
+def _wrap_init(cls: type, init: Callable[..., None], info: ClassInfo) -> Callable[..., None]:
     @functools.wraps(init)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         try:
             init(self, *args, **kwargs)
-        except TypeError as e:
-            _explain_bad_call(cls, init, self, args, kwargs, e)
+        except TypeError:
+            _explain_bad_call(cls, init, self, args, kwargs)
             raise
         if type(self) is cls:
-            _finalize(self, cls)
+            _finalize(self, cls, info)
 
     return __init__
 
 
-def _explain_bad_call(
-    cls: type, init: Callable[..., None], self: Any, args: tuple[Any, ...], kwargs: dict[str, Any], e: TypeError
-) -> None:
-    """Turn a signature mismatch into a FieldError that lists the fields."""
+def _explain_bad_call(cls: type, init: Callable[..., None], self: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """Turn a signature mismatch into a FieldError that shows the signature."""
     signature = inspect.signature(init)
     try:
         signature.bind(self, *args, **kwargs)
@@ -127,16 +128,17 @@ def _explain_bad_call(
 
 
 def _setattr(self: Any, name: str, value: Any) -> None:
-    if _FLAT in self.__dict__:
-        raise FrozenError(MSG_ASSIGN.format(verb="assign to", name=name, cls=type(self).__qualname__))
-    if name not in type(self).__nox_field_names__:
-        names = ", ".join(type(self).__nox_field_names__)
-        raise FieldError(MSG_NOT_A_FIELD.format(cls=type(self).__qualname__, name=name, fields=names))
+    cls: type = self.__class__
+    if FLAT in self.__dict__:
+        raise FrozenError(MSG_ASSIGN.format(verb="assign to", name=name, cls=cls.__qualname__))
+    names = class_info(cls).names
+    if name not in names:
+        raise FieldError(MSG_NOT_A_FIELD.format(cls=cls.__qualname__, name=name, fields=", ".join(names)))
     object.__setattr__(self, name, value)
 
 
 def _delattr(self: Any, name: str) -> None:
-    if _FLAT in self.__dict__:
+    if FLAT in self.__dict__:
         raise FrozenError(MSG_ASSIGN.format(verb="delete", name=name, cls=type(self).__qualname__))
     object.__delattr__(self, name)
 
@@ -157,13 +159,13 @@ def _from_fields(cls: type[T], values: dict[str, Any]) -> T:
     """An instance with these field values, checked by the static rule; no `__init__`."""
     new = object.__new__(cls)
     new.__dict__.update(values)
-    _finalize(new, cls)
+    _finalize(new, cls, class_info(cls))
     return new
 
 
 def _reduce(self: Any) -> tuple[Any, ...]:
-    names: tuple[str, ...] = type(self).__nox_field_names__
-    return (_from_fields, (type(self), {n: self.__dict__[n] for n in names}))
+    cls: type = self.__class__
+    return (_from_fields, (cls, {n: self.__dict__[n] for n in class_info(cls).names}))
 
 
 _GENERATED: dict[str, Any] = {
@@ -182,11 +184,8 @@ _GENERATED: dict[str, Any] = {
 # --------------------------------------------------------------------- making a class a module
 
 
-def _undo(cls: type) -> None:
-    """Restore the class body as written, before re-making it with other options."""
-    snapshot: dict[str, Any] | None = cls.__dict__.get("__nox_snapshot__")
-    if snapshot is None:
-        return
+def _restore(cls: type, snapshot: dict[str, Any]) -> None:
+    """Put the class body back as written, before making it again with other options."""
     for name in list(cls.__dict__):
         if name not in snapshot:
             delattr(cls, name)
@@ -196,7 +195,9 @@ def _undo(cls: type) -> None:
 
 
 def _make_module(cls: type, kw_only: bool, name: str | None, auto: bool) -> None:
-    _undo(cls)
+    snapshot: dict[str, Any] | None = cls.__dict__.get("__nox_snapshot__")
+    if snapshot is not None:
+        _restore(cls, snapshot)
     snapshot = dict(cls.__dict__)
     try:
         dataclasses.dataclass(frozen=True, eq=False, repr=False, kw_only=kw_only)(cls)
@@ -205,29 +206,30 @@ def _make_module(cls: type, kw_only: bool, name: str | None, auto: bool) -> None
             raise
         _mark_failed(cls, snapshot, kw_only, e)
         return
-    fields = dataclasses.fields(cls)  # pyright: ignore[reportArgumentType]
-    if any(f.name == _FLAT for f in fields):
-        raise FieldError(f"{cls.__qualname__}: the field name {_FLAT!r} is reserved by noxjax")
+    fields = dataclasses.fields(cls)
+    if any(f.name == FLAT for f in fields):
+        raise FieldError(f"{cls.__qualname__}: the field name {FLAT!r} is reserved by noxjax")
+    info = ClassInfo(
+        spec=tuple((f.name, field_options(f).static) for f in fields),
+        keys={f.name: _field_key(cls, f) for f in fields},
+        custom_init="__init__" in snapshot,
+        kw_only=kw_only,
+        auto=auto,
+        name=register_class(cls, name),
+    )
     for attr, value in _GENERATED.items():
         if attr not in snapshot:
             setattr(cls, attr, value)
-    setattr(cls, "__init__", _wrap_init(cls, cls.__dict__["__init__"]))
-    setattr(cls, "__nox_spec__", tuple((f.name, field_options(f).static) for f in fields))
-    setattr(cls, "__nox_field_names__", tuple(f.name for f in fields))
-    setattr(cls, "__nox_custom_init__", "__init__" in snapshot)
-    setattr(cls, "__nox_kw_only__", kw_only)
-    setattr(cls, "__nox_keys__", {f.name: _field_key(cls, f) for f in fields})
-    setattr(cls, "__nox_layouts__", {})
-    setattr(cls, "__nox_auto__", auto)
-    setattr(cls, "__nox_name__", _registry.register_class(cls, name))
+    setattr(cls, "__init__", _wrap_init(cls, cls.__dict__["__init__"], info))
+    setattr(cls, "__nox_info__", info)
     _wrap_methods(cls, snapshot)
     if cls not in _REGISTERED:
-        _pytree.register(cls)
+        register(cls)
         _REGISTERED.add(cls)
     add_child_type(cls)
-    if not issubclass(cls, Module):
+    if Module not in cls.__mro__:
         Module.register(cls)
-        if "__init_subclass__" not in snapshot and not any(_is_module_class(b) for b in cls.__mro__[1:]):
+        if "__init_subclass__" not in snapshot and not _has_module_base(cls):
             setattr(cls, "__init_subclass__", _auto_init_subclass(cls))
     setattr(cls, "__nox_snapshot__", snapshot)
 
@@ -235,18 +237,18 @@ def _make_module(cls: type, kw_only: bool, name: str | None, auto: bool) -> None
 _REGISTERED: set[type] = set()
 
 
-def _is_module_class(cls: type) -> bool:
-    return "__nox_spec__" in cls.__dict__
+def _has_module_base(cls: type) -> bool:
+    return any(_is_module_class(b) for b in cls.__mro__[1:])
 
 
-def _field_key(cls: type, f: dataclasses.Field[Any]) -> _pytree.FieldKey:
+def _field_key(cls: type, f: dataclasses.Field[Any]) -> FieldKey:
     options = field_options(f)
-    return _pytree.FieldKey(f.name, cls, options.static, options.tags, user_metadata(f))
+    return FieldKey(f.name, cls, options.static, options.tags, user_metadata(f))
 
 
 def _mark_failed(cls: type, snapshot: dict[str, Any], kw_only: bool, error: Exception) -> None:
     """An undecorated subclass that cannot be made a module: fail when it is used."""
-    _undo_to(cls, snapshot)
+    _restore(cls, snapshot)
     base = next(b for b in cls.__mro__[1:] if _is_module_class(b))
     message = MSG_AUTO_FAILED.format(cls=cls.__name__, base=base.__name__, kw_only=kw_only, error=error)
 
@@ -257,13 +259,8 @@ def _mark_failed(cls: type, snapshot: dict[str, Any], kw_only: bool, error: Exce
     setattr(cls, "__nox_snapshot__", snapshot)
 
 
-def _undo_to(cls: type, snapshot: dict[str, Any]) -> None:
-    setattr(cls, "__nox_snapshot__", snapshot)
-    _undo(cls)  # also removes __nox_snapshot__, which the snapshot lacks
-
-
 def _wrap_methods(cls: type, snapshot: dict[str, Any]) -> None:
-    from ._method import MethodDescriptor
+    from ._method import MethodDescriptor  # _method defines BoundMethod, itself a module
 
     for attr, value in snapshot.items():
         if inspect.isfunction(value) and not (attr.startswith("__") and attr.endswith("__")):
@@ -271,12 +268,12 @@ def _wrap_methods(cls: type, snapshot: dict[str, Any]) -> None:
 
 
 def _inherited_kw_only(cls: type) -> bool:
-    return next((b.__dict__["__nox_kw_only__"] for b in cls.__mro__[1:] if _is_module_class(b)), False)
+    return next((class_info(b).kw_only for b in cls.__mro__[1:] if _is_module_class(b)), False)
 
 
 def _auto_init_subclass(owner: type) -> classmethod[Any, ..., None]:
-    def __init_subclass__(cls: type, **kwargs: Any) -> None:
-        super(owner, cls).__init_subclass__(**kwargs)  # pyright: ignore[reportUnknownMemberType]
+    def __init_subclass__(cls: type[Any], **kwargs: Any) -> None:
+        super(owner, cls).__init_subclass__(**kwargs)  # type: ignore[arg-type]
         _make_module(cls, _inherited_kw_only(cls), None, auto=True)
 
     return classmethod(__init_subclass__)
@@ -318,16 +315,11 @@ class Module(abc.ABC):
 
     def __init_subclass__(cls, *, kw_only: bool | None = None, name: str | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        options_given = kw_only is not None or name is not None
-        kw_only = _inherited_kw_only(cls) if kw_only is None else kw_only
-        _make_module(cls, kw_only, name, auto=not options_given and _has_module_base(cls))
+        auto = kw_only is None and name is None and _has_module_base(cls)
+        _make_module(cls, _inherited_kw_only(cls) if kw_only is None else kw_only, name, auto)
 
     def __replace__(self, **changes: Any) -> Self:
         return replace(self, **changes)
-
-
-def _has_module_base(cls: type) -> bool:
-    return any(_is_module_class(b) for b in cls.__mro__[1:])
 
 
 def replace(m: T, /, **changes: Any) -> T:
@@ -339,10 +331,11 @@ def replace(m: T, /, **changes: Any) -> T:
     cls = type(m)
     if not _is_module_class(cls):
         raise TypeError(f"nox.replace expects a module, got {cls.__qualname__}")
-    names: tuple[str, ...] = cls.__nox_field_names__  # type: ignore[attr-defined]
+    info = class_info(cls)
     for key in changes:
-        if key not in names:
-            raise FieldError(MSG_NOT_A_FIELD.format(cls=cls.__qualname__, name=key, fields=", ".join(names)))
-    if not cls.__nox_custom_init__:  # type: ignore[attr-defined]
-        return dataclasses.replace(m, **changes)  # type: ignore[type-var]
-    return _from_fields(cls, {**{n: m.__dict__[n] for n in names}, **changes})
+        if key not in info.names:
+            raise FieldError(MSG_NOT_A_FIELD.format(cls=cls.__qualname__, name=key, fields=", ".join(info.names)))
+    if not info.custom_init:
+        return dataclasses.replace(m, **changes)  # type: ignore[type-var]  # pyright: ignore[reportArgumentType, reportUnknownVariableType]
+    fields: dict[str, Any] = vars(m)
+    return _from_fields(cls, {**{n: fields[n] for n in info.names}, **changes})

@@ -9,21 +9,22 @@ static values themselves for unflatten.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-import jax.tree_util as jtu
+from jax.tree_util import GetAttrKey
 
+from ._jaxapi import register_pytree_with_keys
 from ._static import Mixed
 
-__all__ = ["FieldKey", "Layout", "Aux", "FLAT", "register", "make_flat"]
+__all__ = ["FieldKey", "Layout", "Aux", "ClassInfo", "FLAT", "class_info", "register", "make_flat"]
 
 FLAT = "_nox_flat"
-_new = object.__new__
+_new: Callable[[type], Any] = object.__new__
 
 
-class FieldKey(jtu.GetAttrKey):
+class FieldKey(GetAttrKey):  # type: ignore[misc]  # untyped in jaxlib 0.4
     """Key path entry of a module field: a `GetAttrKey` that also knows the field.
 
     `keystr` prints it as `.name`; `owner` is the class of the flattened instance.
@@ -31,6 +32,7 @@ class FieldKey(jtu.GetAttrKey):
 
     __slots__ = ("owner", "static", "tags", "metadata")
 
+    name: str
     owner: type
     static: bool | None
     tags: tuple[str, ...]
@@ -44,18 +46,48 @@ class FieldKey(jtu.GetAttrKey):
         tags: tuple[str, ...] = (),
         metadata: Mapping[str, Any] = MappingProxyType({}),
     ) -> None:
-        super().__init__(name)
+        super().__init__(name)  # pyright: ignore[reportUnknownMemberType]
         for attr, value in (("owner", owner), ("static", static), ("tags", tags), ("metadata", metadata)):
             object.__setattr__(self, attr, value)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, jtu.GetAttrKey) and other.name == self.name
+        return isinstance(other, GetAttrKey) and getattr(other, "name", None) == self.name
 
     def __hash__(self) -> int:
-        return hash(jtu.GetAttrKey(self.name))
+        return hash(GetAttrKey(self.name))
 
     def __repr__(self) -> str:
         return f"FieldKey(name={self.name!r}, owner={self.owner.__qualname__}, tags={self.tags!r})"
+
+
+class ClassInfo:
+    """What noxjax knows about one module class; stored as `cls.__nox_info__`."""
+
+    __slots__ = ("spec", "names", "keys", "layouts", "custom_init", "kw_only", "auto", "name")
+
+    def __init__(
+        self,
+        spec: tuple[tuple[str, bool | None], ...],
+        keys: dict[str, FieldKey],
+        custom_init: bool,
+        kw_only: bool,
+        auto: bool,
+        name: str,
+    ) -> None:
+        self.spec = spec  # (field name, static override) in field order
+        self.names = tuple(name for name, _ in spec)
+        self.keys = keys
+        self.layouts: dict[tuple[str, ...], Layout] = {}
+        self.custom_init = custom_init
+        self.kw_only = kw_only
+        self.auto = auto  # made a module by inheritance, not by a decorator
+        self.name = name  # registry name, used by files
+
+
+def class_info(cls: type) -> ClassInfo:
+    """The ClassInfo of a module class (KeyError for other classes)."""
+    info: ClassInfo = cls.__dict__["__nox_info__"]
+    return info
 
 
 class Layout:
@@ -85,19 +117,14 @@ class Aux(tuple[Any, ...]):
 def make_flat(
     cls: type, names: tuple[str, ...], children: tuple[Any, ...], statics: dict[str, Any], canon: tuple[Any, ...]
 ) -> tuple[tuple[Any, ...], Aux]:
-    layouts: dict[tuple[str, ...], Layout] = cls.__dict__["__nox_layouts__"]
-    layout = layouts.get(names)
+    info = class_info(cls)
+    layout = info.layouts.get(names)
     if layout is None:
-        layout = layouts[names] = _new_layout(cls, names, children)
+        mixed = tuple(i for i, c in enumerate(children) if type(c) is Mixed)
+        layout = info.layouts[names] = Layout(cls, names, tuple(info.keys[n] for n in names), mixed)
     aux = Aux((layout, canon))
     aux.statics = statics
     return children, aux
-
-
-def _new_layout(cls: type, names: tuple[str, ...], children: tuple[Any, ...]) -> Layout:
-    keys: dict[str, FieldKey] = cls.__dict__["__nox_keys__"]
-    mixed = tuple(i for i, c in enumerate(children) if type(c) is Mixed)
-    return Layout(cls, names, tuple(keys[n] for n in names), mixed)
 
 
 def _flatten_with_keys(m: Any) -> tuple[Iterable[tuple[Any, Any]], Aux]:
@@ -108,8 +135,8 @@ def _flatten_with_keys(m: Any) -> tuple[Iterable[tuple[Any, Any]], Aux]:
 def _unflatten(aux: Aux, children: tuple[Any, ...]) -> Any:
     layout: Layout = aux[0]
     names = layout.names
-    obj = _new(layout.cls)
-    d = obj.__dict__
+    obj: Any = _new(layout.cls)
+    d: dict[str, Any] = obj.__dict__
     d.update(aux.statics)
     # Unrolled for the common arities: zip() + update() doubles the cost of this hot path.
     n = len(names)
@@ -136,4 +163,4 @@ _flatten = operator.attrgetter(FLAT)
 
 
 def register(cls: type) -> None:
-    jtu.register_pytree_with_keys(cls, _flatten_with_keys, _unflatten, _flatten)
+    register_pytree_with_keys(cls, _flatten_with_keys, _unflatten, _flatten)

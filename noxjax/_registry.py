@@ -11,7 +11,6 @@ import jax.numpy as jnp
 from ._errors import FieldError
 
 __all__ = [
-    "class_name",
     "class_by_name",
     "register_class",
     "register_function",
@@ -42,11 +41,6 @@ def register_class(cls: type, name: str | None) -> str:
         )
     _CLASSES[name] = cls
     return name
-
-
-def class_name(cls: type) -> str:
-    """The registry name of a module class."""
-    return cls.__dict__["__nox_name__"]
 
 
 def class_by_name(name: str) -> type | None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from ._frozendict import FrozenDict
@@ -18,9 +20,9 @@ _WIDTH = 88
 
 
 def _dtype_name(dtype: Any) -> str:
-    if jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
+    if jnp.issubdtype(dtype, jax.dtypes.prng_key):
         return "key"
-    name = np.dtype(dtype).name
+    name = str(np.dtype(dtype))
     for long, short in (("bfloat", "bf"), ("float", "f"), ("uint", "u"), ("int", "i"), ("complex", "c")):
         if name.startswith(long):
             return short + name[len(long):]
@@ -38,13 +40,15 @@ def _array_repr(x: Any) -> str:
 def short_repr(x: Any, indent: str = "") -> str:
     if is_array(x):
         return _array_repr(x)
+    if type(x) is tuple:
+        items = cast("tuple[object, ...]", x)
+        return _join("(", [short_repr(v, indent + "  ") for v in items], ",)" if len(items) == 1 else ")", indent)
     if dataclasses.is_dataclass(x) and not isinstance(x, type):
         return module_repr(x, indent)
-    if type(x) is tuple:
-        return _join("(", [short_repr(v, indent + "  ") for v in x], ",)" if len(x) == 1 else ")", indent)
     if isinstance(x, (dict, FrozenDict)):
-        items = [f"{k!r}: {short_repr(v, indent + '  ')}" for k, v in x.items()]  # pyright: ignore
-        return _join("{", items, "}", indent)
+        mapping = cast("Mapping[object, object]", x)
+        entries = [f"{k!r}: {short_repr(v, indent + '  ')}" for k, v in mapping.items()]
+        return _join("{", entries, "}", indent)
     name = function_name(x)
     return name if name is not None else repr(x)
 

@@ -9,14 +9,14 @@ nor miss on a NaN hyperparameter.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import jax
-import jax.tree_util as jtu
 import numpy as np
 
 from ._errors import FieldError
 from ._frozendict import FrozenDict, sorted_keys
+from ._jaxapi import DictKey, SequenceKey, Tracer, is_leaf_treedef, register_pytree_with_keys, tree_flatten
 from ._registry import function_name
 
 __all__ = ["STATIC", "CHILD", "MIXED", "Mixed", "classify", "is_array", "fast_kind", "add_child_type"]
@@ -72,9 +72,10 @@ def _is_scalar_type(value: object) -> bool:
 
 def _freeze_array(value: Any) -> Any:
     if isinstance(value, np.ndarray) and value.flags.writeable:
-        value = np.array(value, copy=True)
-        value.flags.writeable = False
-    return value
+        frozen: np.ndarray[Any, Any] = np.array(value, copy=True)  # pyright: ignore[reportUnknownArgumentType]
+        frozen.flags.writeable = False
+        return frozen
+    return cast(Any, value)
 
 
 def _canon_float(x: float) -> object:
@@ -82,7 +83,7 @@ def _canon_float(x: float) -> object:
 
 
 def _canon_scalar(value: Any) -> object:
-    tp = type(value)
+    tp: type[Any] = value.__class__
     if tp is float:
         return _canon_float(value)
     if tp is bool:
@@ -121,11 +122,12 @@ def _static_any(value: Any, where: str) -> tuple[int, Any, object]:
             f"but {type(value).__name__} is not ({e}). Use a tuple instead of a list, "
             f"or drop static=True."
         ) from None
-    return STATIC, value, (_ANY, type(value), value)
+    tp: type[Any] = value.__class__
+    return STATIC, value, (_ANY, tp, value)
 
 
 def _freeze_children(value: Any) -> Any:
-    tp = type(value)
+    tp: type[Any] = value.__class__
     if tp is list or tp is tuple:
         return tuple(_freeze_children(v) for v in value)
     if tp is dict:
@@ -134,7 +136,7 @@ def _freeze_children(value: Any) -> Any:
 
 
 def _infer(value: Any, where: str) -> tuple[int, Any, object]:
-    tp = type(value)
+    tp: type[Any] = value.__class__
     kind = _FAST_KIND.get(tp)
     if kind is not None:
         return kind, value, value
@@ -149,11 +151,12 @@ def _infer(value: Any, where: str) -> tuple[int, Any, object]:
                 raise FieldError(f"{where} has dict key {k!r}; dict keys must be str or int.")
         return _infer_items(keys, [value[k] for k in keys], True, where)
     if isinstance(value, np.dtype):
-        return STATIC, value, (_DTYPE, value)
+        dtype: np.dtype[Any] = value  # pyright: ignore[reportUnknownVariableType]
+        return STATIC, dtype, (_DTYPE, dtype)
     if _is_scalar_type(value):
         return STATIC, value, (_TYPE, value)
     if is_array(value):
-        if isinstance(value, (jax.Array, jax.core.Tracer, np.generic)):
+        if isinstance(value, (jax.Array, Tracer, np.generic)):
             add_child_type(tp)
         return CHILD, _freeze_array(value), None
     if function_name(value) is not None:
@@ -165,9 +168,8 @@ def _infer(value: Any, where: str) -> tuple[int, Any, object]:
 
 def _is_array_pytree(value: object) -> bool:
     """A registered container (namedtuple, optax state, ...) of arrays only."""
-    leaves, treedef = jtu.tree_flatten(value)
-    is_leaf = treedef.num_nodes == 1 and treedef.num_leaves == 1
-    return not is_leaf and all(map(is_array, leaves))
+    leaves, treedef = tree_flatten(value)
+    return not is_leaf_treedef(treedef) and all(map(is_array, leaves))
 
 
 def _infer_items(
@@ -234,7 +236,7 @@ class Mixed:
 
     def _key(self, i: int) -> Any:
         is_dict, keys, _, _ = self.aux
-        return jtu.DictKey(keys[i]) if is_dict else jtu.SequenceKey(i)
+        return DictKey(keys[i]) if is_dict else SequenceKey(i)
 
 
 def _mixed_flatten_with_keys(m: Mixed) -> tuple[Any, _MixedAux]:
@@ -242,9 +244,12 @@ def _mixed_flatten_with_keys(m: Mixed) -> tuple[Any, _MixedAux]:
     return tuple(zip(keys, m.children)), m.aux
 
 
-jtu.register_pytree_with_keys(
-    Mixed,
-    _mixed_flatten_with_keys,
-    lambda aux, children: Mixed.make(tuple(children), aux),  # pyright: ignore[reportUnknownArgumentType, reportUnknownLambdaType]
-    lambda m: (m.children, m.aux),
-)
+def _mixed_unflatten(aux: _MixedAux, children: tuple[Any, ...]) -> Mixed:
+    return Mixed.make(children, aux)
+
+
+def _mixed_flatten(m: Mixed) -> tuple[tuple[Any, ...], _MixedAux]:
+    return m.children, m.aux
+
+
+register_pytree_with_keys(Mixed, _mixed_flatten_with_keys, _mixed_unflatten, _mixed_flatten)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import noxjax as nox
+from noxjax._pytree import class_info
 from noxjax import _registry
 
 
@@ -12,8 +13,8 @@ def test_default_and_explicit_names() -> None:
     class Plain(nox.Module):
         a: int
 
-    assert Plain.__nox_name__ == f"{__name__}:test_default_and_explicit_names.<locals>.Plain"  # type: ignore[attr-defined]
-    assert _registry.class_by_name(Plain.__nox_name__) is Plain  # type: ignore[attr-defined]
+    assert class_info(Plain).name == f"{__name__}:test_default_and_explicit_names.<locals>.Plain"
+    assert _registry.class_by_name(class_info(Plain).name) is Plain
 
 
 def test_duplicate_name_is_an_error_but_redefinition_replaces() -> None:

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import pytest
 
 import noxjax as nox
+from noxjax._pytree import class_info
 from conftest import Linear
 
 
@@ -27,4 +28,4 @@ def test_sequential_rejects_lambdas() -> None:
 
 
 def test_sequential_name_is_fixed() -> None:
-    assert nox.Sequential.__nox_name__ == "noxjax.Sequential"  # type: ignore[attr-defined]
+    assert class_info(nox.Sequential).name == "noxjax.Sequential"

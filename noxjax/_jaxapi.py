@@ -1,0 +1,49 @@
+"""Typed views of the JAX tree API that noxjax uses.
+
+jaxlib's stubs leave `PyTreeDef` and key entries partly unknown; naming their
+types once here keeps the rest of the package strictly typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, cast
+
+import jax
+import jax.tree_util as _jtu
+
+__all__ = [
+    "KeyPath",
+    "PyTreeDef",
+    "Tracer",
+    "DictKey",
+    "SequenceKey",
+    "is_leaf_treedef",
+    "keystr",
+    "register_pytree_with_keys",
+    "tree_flatten",
+    "tree_flatten_with_path",
+]
+
+PyTreeDef = Any
+KeyPath = tuple[Any, ...]
+_Flatten = Callable[[Any], tuple[Iterable[Any], Any]]
+_FlattenWithKeys = Callable[[Any], tuple[Iterable[tuple[Any, Any]], Any]]
+
+tree_flatten = cast(Callable[[Any], tuple[list[Any], PyTreeDef]], _jtu.tree_flatten)  # pyright: ignore[reportUnknownMemberType]
+tree_flatten_with_path = cast(
+    Callable[[Any], tuple[list[tuple[KeyPath, Any]], PyTreeDef]], _jtu.tree_flatten_with_path  # pyright: ignore[reportUnknownMemberType]
+)
+keystr = cast(Callable[[KeyPath], str], _jtu.keystr)  # pyright: ignore[reportUnknownMemberType]
+register_pytree_with_keys = cast(
+    Callable[[type, _FlattenWithKeys, Callable[[Any, Any], Any], _Flatten], None],
+    _jtu.register_pytree_with_keys,  # pyright: ignore[reportUnknownMemberType]
+)
+DictKey = cast(Callable[[Any], Any], _jtu.DictKey)
+SequenceKey = cast(Callable[[int], Any], _jtu.SequenceKey)
+Tracer = cast(type, jax.core.Tracer)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+
+
+def is_leaf_treedef(treedef: PyTreeDef) -> bool:
+    """True for the treedef of a single leaf (not of a node without children)."""
+    return bool(treedef.num_nodes == 1 and treedef.num_leaves == 1)
