@@ -109,9 +109,17 @@ class Layout:
 
 
 class Aux(tuple[Any, ...]):
-    """(layout, canonical statics); `.statics` maps static field names to values."""
+    """(layout, canonical statics), compared and hashed by JAX in C.
 
-    statics: dict[str, Any]
+    `.parts` is what unflatten needs, in one tuple: (class, child field names,
+    static field values by name, indices of Mixed children).
+    """
+
+    parts: tuple[type, tuple[str, ...], dict[str, Any], tuple[int, ...]]
+
+    @property
+    def statics(self) -> dict[str, Any]:
+        return self.parts[2]
 
 
 def make_flat(
@@ -123,7 +131,7 @@ def make_flat(
         mixed = tuple(i for i, c in enumerate(children) if type(c) is Mixed)
         layout = info.layouts[names] = Layout(cls, names, tuple(info.keys[n] for n in names), mixed)
     aux = Aux((layout, canon))
-    aux.statics = statics
+    aux.parts = (cls, names, statics, layout.mixed)
     return children, aux
 
 
@@ -133,11 +141,10 @@ def _flatten_with_keys(m: Any) -> tuple[Iterable[tuple[Any, Any]], Aux]:
 
 
 def _unflatten(aux: Aux, children: tuple[Any, ...]) -> Any:
-    layout: Layout = aux[0]
-    names = layout.names
-    obj: Any = _new(layout.cls)
+    cls, names, statics, mixed = aux.parts
+    obj: Any = _new(cls)
     d: dict[str, Any] = obj.__dict__
-    d.update(aux.statics)
+    d.update(statics)
     # Unrolled for the common arities: zip() + update() doubles the cost of this hot path.
     n = len(names)
     if n == 2:
@@ -147,8 +154,8 @@ def _unflatten(aux: Aux, children: tuple[Any, ...]) -> Any:
         d[names[0]] = children[0]
     else:
         d.update(zip(names, children))
-    if layout.mixed:
-        _rebuild_mixed(d, names, layout.mixed, children)
+    if mixed:
+        _rebuild_mixed(d, names, mixed, children)
     d[FLAT] = (children, aux)
     return obj
 
