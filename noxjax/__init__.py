@@ -1,13 +1,23 @@
 """noxjax: plain, frozen, typed dataclasses as JAX pytrees."""
 
+from ._at import At as At
+from ._at import at as at
 from ._errors import FieldError as FieldError
 from ._errors import FormatError as FormatError
 from ._errors import FrozenError as FrozenError
+from ._errors import LabelError as LabelError
 from ._errors import NoxError as NoxError
 from ._errors import PathError as PathError
 from ._errors import TracerComparisonError as TracerComparisonError
 from ._errors import UnhashableModuleError as UnhashableModuleError
 from ._field import field as field
+from ._filtering import combine as combine
+from ._filtering import filter as filter
+from ._filtering import labeler as labeler
+from ._filtering import labels as labels
+from ._filtering import map_where as map_where
+from ._filtering import partition as partition
+from ._filtering import paths as paths
 from ._frozendict import FrozenDict as FrozenDict
 from ._method import BoundMethod as BoundMethod
 from ._module import Module as Module
@@ -17,25 +27,41 @@ from ._module import replace as replace
 from ._pytree import FieldKey as FieldKey
 from ._registry import register_function as register_function
 from ._sequential import Sequential as Sequential
+from ._where import Tag as Tag
+from ._where import Where as Where
+from ._where import tag as tag
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "At",
     "BoundMethod",
     "FieldError",
     "FieldKey",
     "FormatError",
     "FrozenDict",
     "FrozenError",
+    "LabelError",
     "Module",
     "NoxError",
     "PathError",
     "Sequential",
+    "Tag",
     "TracerComparisonError",
     "UnhashableModuleError",
+    "Where",
+    "at",
+    "combine",
     "field",
+    "filter",
     "is_module",
+    "labeler",
+    "labels",
+    "map_where",
     "module",
+    "partition",
+    "paths",
     "register_function",
     "replace",
+    "tag",
 ]

@@ -12,6 +12,7 @@ __all__ = [
     "TracerComparisonError",
     "FormatError",
     "PathError",
+    "LabelError",
 ]
 
 
@@ -37,6 +38,10 @@ class TracerComparisonError(NoxError, TypeError):
 
 class FormatError(NoxError, ValueError):
     """A file or byte string that is not a valid noxjax checkpoint."""
+
+
+class LabelError(NoxError, ValueError):
+    """A leaf that no rule of `nox.labels` selects, and no default."""
 
 
 class PathError(NoxError, KeyError):

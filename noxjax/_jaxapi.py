@@ -22,6 +22,9 @@ __all__ = [
     "keystr",
     "register_pytree_with_keys",
     "tree_flatten",
+    "tree_flatten_none_as_leaf",
+    "tree_flatten_with_path_none_as_leaf",
+    "flatten_one_level_with_path",
     "tree_flatten_with_path",
 ]
 
@@ -42,6 +45,35 @@ register_pytree_with_keys = cast(
 DictKey = cast(Callable[[Any], Any], _jtu.DictKey)
 SequenceKey = cast(Callable[[int], Any], _jtu.SequenceKey)
 Tracer = cast(type, jax.core.Tracer)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+
+
+_IsLeaf = Callable[[Any], bool]
+_flatten_is_leaf = cast(
+    Callable[[Any, _IsLeaf], tuple[list[Any], PyTreeDef]],
+    _jtu.tree_flatten,  # pyright: ignore[reportUnknownMemberType]
+)
+_flatten_with_path_is_leaf = cast(
+    Callable[[Any, _IsLeaf], tuple[list[tuple[KeyPath, Any]], PyTreeDef]],
+    _jtu.tree_flatten_with_path,  # pyright: ignore[reportUnknownMemberType]
+)
+
+
+def _is_none(x: object) -> bool:
+    return x is None
+
+
+def tree_flatten_none_as_leaf(tree: Any) -> tuple[list[Any], PyTreeDef]:
+    """Flatten keeping `None` as a leaf (JAX treats it as an empty node)."""
+    return _flatten_is_leaf(tree, _is_none)
+
+
+def tree_flatten_with_path_none_as_leaf(tree: Any) -> tuple[list[tuple[KeyPath, Any]], PyTreeDef]:
+    return _flatten_with_path_is_leaf(tree, _is_none)
+
+
+def flatten_one_level_with_path(node: Any) -> tuple[list[tuple[KeyPath, Any]], PyTreeDef]:
+    """The children of `node` (None included) with their one-entry key paths."""
+    return _flatten_with_path_is_leaf(node, lambda x: x is not node)
 
 
 def is_leaf_treedef(treedef: PyTreeDef) -> bool:

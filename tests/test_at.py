@@ -1,0 +1,58 @@
+"""nox.at: path-addressed reads and updates."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+import noxjax as nox
+
+
+class Linear(nox.Module):
+    w: jax.Array
+    b: jax.Array | None = None
+
+
+class Model(nox.Module):
+    encoder: Linear
+    layers: tuple[Linear, ...]
+
+
+def make() -> Model:
+    return Model(Linear(jnp.ones((2, 2)), jnp.zeros(2)), (Linear(jnp.ones(1)), Linear(2 * jnp.ones(1))))
+
+
+def test_get_set_apply_on_leaves() -> None:
+    m = make()
+    assert [x.tolist() for x in nox.at(m, "layers[*].w").get()] == [[1.0], [2.0]]
+    doubled = nox.at(m, "**.w").apply(lambda x: 2 * x)
+    assert isinstance(doubled, Model) and doubled.layers[1].w.tolist() == [4.0]
+    assert m.layers[1].w.tolist() == [2.0]  # original unchanged
+    with pytest.raises(nox.FrozenError):
+        doubled.encoder = None  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
+    with pytest.raises(nox.PathError, match=r"names a static field of Linear.*nox\.replace\(node, b=\.\.\.\) on the Linear at \.layers\[0\]"):
+        nox.at(m, "layers[0].b")  # None is static
+
+
+def test_set_replaces_a_whole_subtree() -> None:
+    m = make()
+    new = nox.at(m, "encoder").set(Linear(jnp.zeros((3, 3))))
+    assert new.encoder.w.shape == (3, 3) and new.encoder.b is None
+    assert nox.at(m, "layers[1]").get() == [m.layers[1]]
+    assert isinstance(nox.at(m, "layers[1]").apply(lambda l: nox.replace(l, b=jnp.ones(1))).layers[1], Linear)
+
+
+def test_tags_classes_predicates_and_empty_selections() -> None:
+    m = make()
+    assert len(nox.at(m, Linear).get()) == 4
+    assert nox.at(m, lambda p, x: x.ndim == 2).get()[0].shape == (2, 2)
+    assert nox.at(m, "**.missing").get() == [] and nox.at(m, "**.missing").set(1) == m
+
+
+def test_missing_path_raises_path_error_naming_it() -> None:
+    m = make()
+    with pytest.raises(nox.PathError, match=r"'encoder\.w2' names no node of this Model: the deepest part that exists is \.encoder, whose children are \.b, \.w"):
+        nox.at(m, "encoder.w2")
+    with pytest.raises(KeyError):
+        nox.at(m, "layers[5]")
