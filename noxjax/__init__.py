@@ -27,6 +27,12 @@ from ._module import replace as replace
 from ._pytree import FieldKey as FieldKey
 from ._registry import register_function as register_function
 from ._sequential import Sequential as Sequential
+from ._serialize import FileInfo as FileInfo
+from ._serialize import dumps as dumps
+from ._serialize import inspect as inspect
+from ._serialize import load as load
+from ._serialize import loads as loads
+from ._serialize import save as save
 from ._where import Tag as Tag
 from ._where import Where as Where
 from ._where import tag as tag
@@ -36,6 +42,7 @@ __version__ = "0.1.0"
 __all__ = [
     "At",
     "BoundMethod",
+    "FileInfo",
     "FieldError",
     "FieldKey",
     "FormatError",
@@ -52,16 +59,21 @@ __all__ = [
     "Where",
     "at",
     "combine",
+    "dumps",
     "field",
     "filter",
+    "inspect",
     "is_module",
     "labeler",
     "labels",
+    "load",
+    "loads",
     "map_where",
     "module",
     "partition",
     "paths",
     "register_function",
     "replace",
+    "save",
     "tag",
 ]

@@ -25,7 +25,7 @@ from ._registry import register_class
 from ._repr import module_repr
 from ._static import MIXED, STATIC, add_child_type, classify, fast_kind
 
-__all__ = ["module", "Module", "replace", "is_module"]
+__all__ = ["module", "Module", "replace", "is_module", "is_module_class", "from_fields"]
 
 T = TypeVar("T")
 
@@ -47,10 +47,10 @@ nox.Module subclasses pass them as class keywords: class {cls}({base}, kw_only=T
 
 def is_module(x: object) -> bool:
     """True for instances of any noxjax module class."""
-    return _is_module_class(type(x))
+    return is_module_class(type(x))
 
 
-def _is_module_class(cls: type) -> bool:
+def is_module_class(cls: type) -> bool:
     return "__nox_info__" in cls.__dict__
 
 
@@ -155,7 +155,7 @@ def _replace_method(self: T, **changes: Any) -> T:
     return replace(self, **changes)
 
 
-def _from_fields(cls: type[T], values: dict[str, Any]) -> T:
+def from_fields(cls: type[T], values: dict[str, Any]) -> T:
     """An instance with these field values, checked by the static rule; no `__init__`."""
     new = object.__new__(cls)
     new.__dict__.update(values)
@@ -165,7 +165,7 @@ def _from_fields(cls: type[T], values: dict[str, Any]) -> T:
 
 def _reduce(self: Any) -> tuple[Any, ...]:
     cls: type = self.__class__
-    return (_from_fields, (cls, {n: self.__dict__[n] for n in class_info(cls).names}))
+    return (from_fields, (cls, {n: self.__dict__[n] for n in class_info(cls).names}))
 
 
 _GENERATED: dict[str, Any] = {
@@ -238,7 +238,7 @@ _REGISTERED: set[type] = set()
 
 
 def _has_module_base(cls: type) -> bool:
-    return any(_is_module_class(b) for b in cls.__mro__[1:])
+    return any(is_module_class(b) for b in cls.__mro__[1:])
 
 
 def _field_key(cls: type, f: dataclasses.Field[Any]) -> FieldKey:
@@ -249,7 +249,7 @@ def _field_key(cls: type, f: dataclasses.Field[Any]) -> FieldKey:
 def _mark_failed(cls: type, snapshot: dict[str, Any], kw_only: bool, error: Exception) -> None:
     """An undecorated subclass that cannot be made a module: fail when it is used."""
     _restore(cls, snapshot)
-    base = next(b for b in cls.__mro__[1:] if _is_module_class(b))
+    base = next(b for b in cls.__mro__[1:] if is_module_class(b))
     message = MSG_AUTO_FAILED.format(cls=cls.__name__, base=base.__name__, kw_only=kw_only, error=error)
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -268,7 +268,7 @@ def _wrap_methods(cls: type, snapshot: dict[str, Any]) -> None:
 
 
 def _inherited_kw_only(cls: type) -> bool:
-    return next((class_info(b).kw_only for b in cls.__mro__[1:] if _is_module_class(b)), False)
+    return next((class_info(b).kw_only for b in cls.__mro__[1:] if is_module_class(b)), False)
 
 
 def _auto_init_subclass(owner: type) -> classmethod[Any, ..., None]:
@@ -329,7 +329,7 @@ def replace(m: T, /, **changes: Any) -> T:
     fields are copied, changed, and checked again without calling `__init__`.
     """
     cls = type(m)
-    if not _is_module_class(cls):
+    if not is_module_class(cls):
         raise TypeError(f"nox.replace expects a module, got {cls.__qualname__}")
     info = class_info(cls)
     for key in changes:
@@ -338,4 +338,4 @@ def replace(m: T, /, **changes: Any) -> T:
     if not info.custom_init:
         return dataclasses.replace(m, **changes)  # type: ignore[type-var]  # pyright: ignore[reportArgumentType, reportUnknownVariableType]
     fields: dict[str, Any] = vars(m)
-    return _from_fields(cls, {**{n: fields[n] for n in info.names}, **changes})
+    return from_fields(cls, {**{n: fields[n] for n in info.names}, **changes})

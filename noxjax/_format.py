@@ -1,0 +1,343 @@
+"""The native file format: header first, then 64-byte-aligned raw arrays.
+
+    offset 0   b"NOXJAX\\0"     magic, 7 bytes
+    offset 7   u16              format version
+    offset 9   u64              header length H
+    offset 17  H bytes          msgpack header
+    17 + H     u32              crc32 of the header
+    ...        zero padding to a multiple of 64
+    arrays     raw little-endian bytes, each at an absolute offset aligned to 64
+
+All integers are little-endian. `docs/format.md` specifies every header key.
+Reading validates every length and offset against the file size before it
+allocates or reads, so a hostile file yields a `FormatError`, never a crash or a
+huge allocation.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import mmap
+import struct
+import zlib
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import IO, Any
+
+import jax
+import ml_dtypes
+import msgpack
+import numpy as np
+
+from ._errors import FormatError
+
+__all__ = [
+    "MAGIC",
+    "VERSION",
+    "NUMPY_DTYPE_NAMES",
+    "ArrayEntry",
+    "Header",
+    "write",
+    "read_header",
+    "read_arrays",
+    "map_arrays",
+    "dtype_from_name",
+    "host_array",
+    "stored_layout",
+    "unpack_header",
+]
+
+MAGIC = b"NOXJAX\0"
+VERSION = 1
+ALIGN = 64
+_PREFIX = struct.Struct("<7sHQ")
+_CRC = struct.Struct("<I")
+_CRC_PLACEHOLDER = b"\0\0\0\0"
+_OVERLAP_BYTES = 1 << 20  # arrays at least this large get their crc32 on a worker thread
+
+NUMPY_DTYPE_NAMES = frozenset(
+    np.dtype(t).name
+    for t in (
+        "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+        "float16", "float32", "float64", "complex64", "complex128",
+    )
+)
+_DTYPE_NAMES = NUMPY_DTYPE_NAMES | frozenset(
+    np.dtype(getattr(ml_dtypes, name)).name
+    for name in dir(ml_dtypes)
+    if name.startswith(("bfloat", "float", "int", "uint")) and isinstance(getattr(ml_dtypes, name), type)
+)
+
+
+def dtype_from_name(name: Any, where: str = "") -> np.dtype[Any]:
+    """The numpy dtype called `name`, from a fixed list; FormatError otherwise."""
+    if type(name) is not str or name not in _DTYPE_NAMES:
+        raise FormatError(f"unknown dtype {name!r}{f' at {where}' if where else ''}; known: {sorted(_DTYPE_NAMES)}")
+    return np.dtype(name)
+
+
+@dataclass(frozen=True)
+class ArrayEntry:
+    path: str
+    dtype: np.dtype[Any]
+    shape: tuple[int, ...]
+    offset: int
+    nbytes: int
+    crc32: bytes
+    key_impl: str | None = None  # PRNG key arrays: the data is stored, this names the impl
+
+    def describe(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {
+            "path": self.path,
+            "dtype": self.dtype.name,
+            "shape": list(self.shape),
+            "offset": self.offset,
+            "nbytes": self.nbytes,
+            "crc32": self.crc32,
+        }
+        if self.key_impl is not None:
+            entry["key_impl"] = self.key_impl
+        return entry
+
+
+@dataclass(frozen=True)
+class Header:
+    version: int
+    tree: Any
+    arrays: list[ArrayEntry]
+    metadata: Any
+    data_start: int
+    file_size: int
+
+
+# --------------------------------------------------------------------- writing
+
+
+def _is_key(x: Any) -> bool:
+    return isinstance(x, jax.Array) and bool(jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key))
+
+
+def _key_impl(x: Any) -> str:
+    spec = jax.random.key_impl(x)
+    return str(getattr(getattr(spec, "_impl", None), "name", None) or spec)
+
+
+def host_array(x: Any) -> np.ndarray[Any, Any]:
+    """A C-contiguous host view (on CPU) or copy of `x`; PRNG keys as their key data."""
+    if _is_key(x):
+        x = jax.random.key_data(x)
+    return np.ascontiguousarray(np.asarray(x))
+
+
+def _stored(x: Any) -> tuple[np.dtype[Any], tuple[int, ...], str | None]:
+    """How `x` is stored: dtype, shape, and the PRNG impl for key arrays."""
+    if _is_key(x):
+        return np.dtype(np.uint32), tuple(jax.random.key_data(x).shape), _key_impl(x)
+    return np.dtype(x.dtype), tuple(x.shape), None
+
+
+def _align(n: int) -> int:
+    return -(-n // ALIGN) * ALIGN
+
+
+def _pack_header(tree: Any, entries: list[ArrayEntry], metadata: Any) -> bytes:
+    body = {"tree": tree, "arrays": [e.describe() for e in entries], "metadata": metadata}
+    packed: bytes = msgpack.packb(body, use_bin_type=True)
+    return packed
+
+
+def _layout(tree: Any, arrays: list[tuple[str, Any]], metadata: Any) -> tuple[list[ArrayEntry], bytes]:
+    """Entries at absolute offsets and the header bytes, with crc32 placeholders.
+
+    Offsets depend on the header length, which depends on how msgpack sizes the
+    offsets, so grow the data start until the header fits before it.
+    """
+    stored = [(path, *_stored(x)) for path, x in arrays]
+    data_start = _align(_PREFIX.size + _CRC.size)
+    while True:
+        entries: list[ArrayEntry] = []
+        offset = data_start
+        for path, dtype, shape, key_impl in stored:
+            nbytes = math.prod(shape) * dtype.itemsize
+            entries.append(ArrayEntry(path, dtype, shape, offset, nbytes, _CRC_PLACEHOLDER, key_impl))
+            offset = _align(offset + nbytes)
+        header = _pack_header(tree, entries, metadata)
+        needed = _align(_PREFIX.size + len(header) + _CRC.size)
+        if needed <= data_start:
+            return entries, header
+        data_start = needed
+
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="noxjax-crc32")
+    return _POOL
+
+
+def _crc(data: memoryview) -> Future[int] | int:
+    if data.nbytes >= _OVERLAP_BYTES:
+        return _pool().submit(zlib.crc32, data)
+    return zlib.crc32(data)
+
+
+def _result(crc: Future[int] | int) -> int:
+    return crc if isinstance(crc, int) else crc.result()
+
+
+def _write_all(f: IO[bytes], data: Any) -> None:
+    view = memoryview(data).cast("B")
+    while view.nbytes:
+        written = f.write(view)
+        view = view[written if written is not None else view.nbytes :]
+
+
+def write(f: IO[bytes], tree: Any, arrays: list[tuple[str, Any]], metadata: Any) -> None:
+    """Stream a checkpoint into the seekable binary file `f`, one array at a time."""
+    entries, header = _layout(tree, arrays, metadata)
+    _write_all(f, _PREFIX.pack(MAGIC, VERSION, len(header)) + header + _CRC_PLACEHOLDER)
+    position = _PREFIX.size + len(header) + _CRC.size
+    crcs: list[Future[int] | int] = []
+    for entry, (_, x) in zip(entries, arrays):
+        data = memoryview(host_array(x).reshape(-1).view(np.uint8))
+        _write_all(f, bytes(entry.offset - position))
+        crcs.append(_crc(data))
+        _write_all(f, data)
+        position = entry.offset + entry.nbytes
+    _write_all(f, bytes(_align(position) - position))
+    final = [
+        ArrayEntry(e.path, e.dtype, e.shape, e.offset, e.nbytes, _CRC.pack(_result(c)), e.key_impl)
+        for e, c in zip(entries, crcs)
+    ]
+    header = _pack_header(tree, final, metadata)
+    f.seek(0)
+    _write_all(f, _PREFIX.pack(MAGIC, VERSION, len(header)) + header + _CRC.pack(zlib.crc32(header)))
+    f.seek(0, io.SEEK_END)
+
+
+# --------------------------------------------------------------------- reading
+
+
+def read_header(f: IO[bytes], size: int, name: str = "the file") -> Header:
+    """Parse and validate the header; every offset is checked against `size`."""
+    if size < _PREFIX.size + _CRC.size:
+        raise FormatError(f"{name} is {size} bytes, too short for a noxjax file (at least 21)")
+    f.seek(0)
+    magic, version, length = _PREFIX.unpack(_read_exact(f, _PREFIX.size, 0, name))
+    if magic != MAGIC:
+        raise FormatError(f"{name} is not a noxjax file: it starts with {magic!r}, not {MAGIC!r}")
+    if version > VERSION:
+        raise FormatError(f"{name} has format version {version}, newer than this noxjax reads ({VERSION}); upgrade noxjax")
+    if version < 1:
+        raise FormatError(f"{name} has an invalid format version {version} at offset 7")
+    if length > size - _PREFIX.size - _CRC.size:
+        raise FormatError(f"{name}: the header length {length} at offset 9 runs past the end of the file ({size} bytes)")
+    header = _read_exact(f, length, _PREFIX.size, name)
+    (crc,) = _CRC.unpack(_read_exact(f, _CRC.size, _PREFIX.size + length, name))
+    if zlib.crc32(header) != crc:
+        raise FormatError(f"{name}: the header checksum at offset {_PREFIX.size + length} does not match; the file is corrupt")
+    body = unpack_header(header, name)
+    data_start = _align(_PREFIX.size + length + _CRC.size)
+    entries = _entries(body.get("arrays"), data_start, size, name)
+    return Header(version, body.get("tree"), entries, body.get("metadata"), data_start, size)
+
+
+def _read_exact(f: IO[bytes], n: int, offset: int, name: str) -> bytes:
+    data = f.read(n)
+    if len(data) != n:
+        raise FormatError(f"{name} ends at offset {offset + len(data)}, inside data expected to run to {offset + n}")
+    return data
+
+
+def stored_layout(arrays: list[tuple[str, Any]]) -> list[tuple[np.dtype[Any], tuple[int, ...], str | None]]:
+    return [_stored(x) for _, x in arrays]
+
+
+def unpack_header(header: bytes, name: str) -> dict[str, Any]:
+    try:
+        body = msgpack.unpackb(header, raw=False, strict_map_key=True, use_list=True)
+    except Exception as e:  # msgpack raises many types for malformed input
+        raise FormatError(f"{name}: the header is not valid msgpack ({type(e).__name__}: {e})") from None
+    if type(body) is not dict or "tree" not in body or type(body.get("arrays")) is not list:
+        raise FormatError(f"{name}: the header lacks its 'tree' and 'arrays' keys")
+    return body
+
+
+def _entries(raw: list[Any], data_start: int, size: int, name: str) -> list[ArrayEntry]:
+    entries = [_entry(r, i, data_start, size, name) for i, r in enumerate(raw)]
+    ordered = sorted(entries, key=lambda e: e.offset)
+    for a, b in zip(ordered, ordered[1:]):
+        if a.offset + a.nbytes > b.offset:
+            raise FormatError(f"{name}: arrays {a.path!r} and {b.path!r} overlap at offset {b.offset}")
+    return entries
+
+
+def _entry(raw: Any, i: int, data_start: int, size: int, name: str) -> ArrayEntry:
+    def bad(why: str) -> FormatError:
+        return FormatError(f"{name}: array entry {i} {why}")
+
+    if type(raw) is not dict:
+        raise bad("is not a map")
+    path, shape, offset, nbytes, crc = (raw.get(k) for k in ("path", "shape", "offset", "nbytes", "crc32"))
+    if type(path) is not str:
+        raise bad("has no path")
+    dtype = dtype_from_name(raw.get("dtype"), f"{name} array {path!r}")
+    if type(shape) is not list or any(type(d) is not int or d < 0 for d in shape) or len(shape) > 64:
+        raise bad(f"({path!r}) has an invalid shape {shape!r}")
+    if type(offset) is not int or type(nbytes) is not int or type(crc) is not bytes or len(crc) != 4:
+        raise bad(f"({path!r}) has an invalid offset, length or checksum")
+    if math.prod(shape) * dtype.itemsize != nbytes:
+        raise bad(f"({path!r}) says {nbytes} bytes, but shape {shape} of {dtype} needs {math.prod(shape) * dtype.itemsize}")
+    if offset % ALIGN or offset < data_start or offset + nbytes > size:
+        raise bad(f"({path!r}) at offset {offset} with {nbytes} bytes lies outside the data of {name} ({data_start}..{size})")
+    key_impl = raw.get("key_impl")
+    if key_impl is not None and (type(key_impl) is not str or dtype != np.uint32):
+        raise bad(f"({path!r}) has an invalid key_impl")
+    return ArrayEntry(path, dtype, tuple(shape), offset, nbytes, crc, key_impl)
+
+
+def _aligned_buffer(nbytes: int) -> np.ndarray[Any, Any]:
+    raw = np.empty(nbytes + ALIGN, dtype=np.uint8)
+    start = -raw.ctypes.data % ALIGN
+    return raw[start : start + nbytes]
+
+
+def read_arrays(f: IO[bytes], header: Header, verify: bool, name: str = "the file") -> Iterator[np.ndarray[Any, Any]]:
+    """Each array of the file as a host numpy array, read into a 64-byte-aligned buffer."""
+    pending: list[tuple[ArrayEntry, Future[int] | int]] = []
+    for entry in header.arrays:
+        buffer = _aligned_buffer(entry.nbytes)
+        f.seek(entry.offset)
+        got = f.readinto(memoryview(buffer))  # type: ignore[attr-defined]
+        if got != entry.nbytes:
+            raise FormatError(f"{name} ends inside array {entry.path!r} (offset {entry.offset})")
+        if verify:
+            pending.append((entry, _crc(memoryview(buffer))))
+        yield buffer.view(entry.dtype).reshape(entry.shape)
+    for entry, crc in pending:
+        if _CRC.pack(_result(crc)) != entry.crc32:
+            raise FormatError(
+                f"{name}: the checksum of array {entry.path!r} (offset {entry.offset}, {entry.nbytes} bytes) "
+                f"does not match; the file is corrupt. verify=False skips checks, at your own risk"
+            )
+
+
+def map_arrays(fileno: int, header: Header, verify: bool, name: str = "the file") -> list[np.ndarray[Any, Any]]:
+    """Read-only arrays backed by a map of the file; nothing is read up front."""
+    mapped = mmap.mmap(fileno, 0, access=mmap.ACCESS_READ) if header.file_size else None
+    out: list[np.ndarray[Any, Any]] = []
+    for entry in header.arrays:
+        if entry.nbytes == 0 or mapped is None:
+            array = np.zeros(entry.shape, entry.dtype)
+            array.flags.writeable = False
+        else:
+            array = np.frombuffer(mapped, np.uint8, entry.nbytes, entry.offset).view(entry.dtype).reshape(entry.shape)
+            if verify and _CRC.pack(zlib.crc32(memoryview(array.reshape(-1).view(np.uint8)))) != entry.crc32:
+                raise FormatError(f"{name}: the checksum of array {entry.path!r} (offset {entry.offset}) does not match")
+        out.append(array)
+    return out

@@ -1,0 +1,265 @@
+"""`nox.save`, `nox.load`, `nox.dumps`, `nox.loads`, `nox.inspect`.
+
+Saving encodes the whole tree first (so an unsavable value fails before any file
+is touched), then streams arrays into a temporary file that replaces the target
+atomically. Loading reads the header, checks it, and only then reads arrays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import IO, Any, TypeVar, overload
+
+import jax
+import numpy as np
+
+from ._errors import FormatError
+from ._format import ArrayEntry, Header, map_arrays, read_arrays, read_header, write
+from ._jaxapi import keystr, tree_flatten_with_path
+from ._npz import ZIP_MAGIC, read_npz, write_npz
+from ._tree_codec import SaveError, decode, encode
+
+__all__ = ["save", "load", "dumps", "loads", "inspect", "FileInfo"]
+
+T = TypeVar("T")
+PathLike = str | os.PathLike[str]
+_TEMP_SUFFIX = ".noxtmp"
+
+
+# --------------------------------------------------------------------- saving
+
+
+def _encode_all(obj: Any, metadata: Any) -> tuple[Any, list[tuple[str, Any]], Any]:
+    tree, arrays = encode(obj)
+    meta, meta_arrays = encode(metadata)
+    if meta_arrays:
+        raise SaveError(f"metadata must be JSON-like; it holds an array at {meta_arrays[0][0] or 'the root'}")
+    return tree, arrays, meta
+
+
+def save(path: PathLike, obj: Any, *, metadata: Any = None) -> None:
+    """Write `obj` (a module or any tree of modules, containers, arrays and JSON-like
+    data) to `path`, atomically: a crash mid-save leaves the previous file intact.
+
+    A path ending in `.npz` writes a NumPy archive; anything else the native format.
+    `metadata` is JSON-like data stored in the header (see `nox.inspect`).
+    """
+    path = os.fspath(path)
+    tree, arrays, meta = _encode_all(obj, metadata)
+    writer = write_npz if path.endswith(".npz") else write
+    _atomic_write(path, lambda f: writer(f, tree, arrays, meta))
+
+
+def dumps(obj: Any, *, metadata: Any = None) -> bytes:
+    """The native-format bytes of `obj`."""
+    tree, arrays, meta = _encode_all(obj, metadata)
+    buffer = io.BytesIO()
+    write(buffer, tree, arrays, meta)
+    return buffer.getvalue()
+
+
+def _atomic_write(path: str, fill: Callable[[IO[bytes]], None]) -> None:
+    directory, base = os.path.split(os.path.abspath(path))
+    _remove_dead_temps(directory, base)
+    temp = os.path.join(directory, f".{base}.{os.getpid()}.{os.urandom(4).hex()}{_TEMP_SUFFIX}")
+    try:
+        with open(temp, "x+b") as f:
+            fill(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: str) -> None:
+    with contextlib.suppress(OSError):  # not every platform can open a directory
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _remove_dead_temps(directory: str, base: str) -> None:
+    """Remove temp files of `base` that a process which has since died left behind."""
+    pattern = re.compile(rf"^\.{re.escape(base)}\.(\d+)\.[0-9a-f]+{re.escape(_TEMP_SUFFIX)}$")
+    with contextlib.suppress(OSError):
+        for name in os.listdir(directory):
+            match = pattern.match(name)
+            if match and not _alive(int(match.group(1))):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(directory, name))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+# --------------------------------------------------------------------- loading
+
+
+@overload
+def load(path: PathLike, *, like: T, mmap: bool = False, verify: bool | None = None) -> T: ...
+@overload
+def load(path: PathLike, *, like: None = None, mmap: bool = False, verify: bool | None = None) -> Any: ...
+def load(path: PathLike, *, like: Any = None, mmap: bool = False, verify: bool | None = None) -> Any:
+    """Read what `nox.save` wrote. Never imports, unpickles or evaluates anything.
+
+    Module classes and functions must already be imported. Arrays come back as
+    `jax.Array`s on the default device, or placed like the leaves of `like=` (real
+    arrays or `jax.ShapeDtypeStruct`s, whose structure, shapes and dtypes are
+    checked). Arrays JAX cannot hold in this configuration (float64 without x64)
+    come back as read-only numpy arrays. `mmap=True` returns read-only numpy arrays
+    backed by a map of the file; it checks checksums only with `verify=True`.
+    """
+    name = os.fspath(path)
+    with open(name, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if f.read(4) == ZIP_MAGIC:
+            f.seek(0)
+            header, hosts = read_npz(f, name)
+        else:
+            header = read_header(f, size, name)
+            if mmap:
+                hosts = map_arrays(f.fileno(), header, verify is True, name)
+            else:
+                hosts = list(read_arrays(f, header, verify is not False, name))
+    return _build(header, hosts, like, on_device=not mmap, name=name)
+
+
+def loads(data: bytes | bytearray | memoryview, *, like: Any = None, verify: bool = True) -> Any:
+    """Read the bytes that `nox.dumps` returned."""
+    f = io.BytesIO(data)
+    header = read_header(f, len(f.getbuffer()), "the data")
+    hosts = list(read_arrays(f, header, verify, "the data"))
+    return _build(header, hosts, like, on_device=True, name="the data")
+
+
+def _build(header: Header, hosts: list[np.ndarray[Any, Any]], like: Any, on_device: bool, name: str) -> Any:
+    leaves = [_leaf(entry, host, on_device and like is None) for entry, host in zip(header.arrays, hosts)]
+    obj = decode(header.tree, leaves)
+    return obj if like is None else _place_like(obj, like, name)
+
+
+def _leaf(entry: ArrayEntry, host: np.ndarray[Any, Any], to_device: bool) -> Any:
+    host.flags.writeable = False
+    if entry.key_impl is not None:
+        try:
+            return jax.random.wrap_key_data(host, impl=entry.key_impl)
+        except (ValueError, TypeError, KeyError) as e:
+            raise FormatError(f"array {entry.path!r}: cannot rebuild PRNG keys of impl {entry.key_impl!r}: {e}") from None
+    if to_device and jax.dtypes.canonicalize_dtype(host.dtype) == host.dtype:
+        return jax.device_put(host)
+    return host
+
+
+def _place_like(obj: Any, like: Any, name: str) -> Any:
+    loaded, treedef = tree_flatten_with_path(obj)
+    wanted, _ = tree_flatten_with_path(like)
+    paths = [keystr(p) for p, _ in loaded]
+    _check_paths(paths, [keystr(p) for p, _ in wanted], name)
+    return treedef.unflatten([_place(x, t, p, name) for p, (_, x), (_, t) in zip(paths, loaded, wanted)])
+
+
+def _check_paths(got: Sequence[str], expected: Sequence[str], name: str) -> None:
+    if got == expected:
+        return
+    i = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected)))
+    in_file = got[i] if i < len(got) else "nothing (the file has fewer leaves)"
+    in_like = expected[i] if i < len(expected) else "nothing (like= has fewer leaves)"
+    raise FormatError(f"{name} does not match like=: leaf {i} is {in_file} in the file but {in_like} in like=")
+
+
+def _place(x: Any, target: Any, path: str, name: str) -> Any:
+    shape, dtype = tuple(getattr(target, "shape", ())), getattr(target, "dtype", None)
+    if tuple(x.shape) != shape or dtype is None or np.dtype(x.dtype) != np.dtype(dtype):
+        raise FormatError(
+            f"{name} does not match like= at {path or 'the root'}: the file has "
+            f"{np.dtype(x.dtype)}{list(x.shape)}, like= has {dtype}{list(shape)}"
+        )
+    sharding = getattr(target, "sharding", None)
+    return jax.device_put(x, sharding) if sharding is not None else jax.device_put(x)
+
+
+# --------------------------------------------------------------------- inspecting
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What `nox.inspect` reads from a file's header (no array data is read)."""
+
+    path: str
+    version: int
+    arrays: list[tuple[str, str, tuple[int, ...], int]]  # (path, dtype, shape, bytes)
+    metadata: Any
+    classes: list[str]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a[3] for a in self.arrays)
+
+    def __str__(self) -> str:
+        width = max((len(p) for p, *_ in self.arrays), default=4)
+        lines = [f"{self.path}: noxjax format {self.version}, {len(self.arrays)} arrays, {_size(self.nbytes)}"]
+        if self.classes:
+            lines.append(f"classes: {', '.join(self.classes)}")
+        if self.metadata is not None:
+            lines.append(f"metadata: {self.metadata!r}")
+        lines.append(f"{'path'.ljust(width)}  {'dtype':<14} {'shape':<20} {'size':>10}")
+        for path, dtype, shape, nbytes in self.arrays:
+            lines.append(f"{(path or '<root>').ljust(width)}  {dtype:<14} {str(list(shape)):<20} {_size(nbytes):>10}")
+        return "\n".join(lines)
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
+
+
+def inspect(path: PathLike) -> FileInfo:
+    """The tree, shapes, dtypes and sizes in a file, from its header alone."""
+    name = os.fspath(path)
+    with open(name, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if f.read(4) == ZIP_MAGIC:
+            f.seek(0)
+            header, _ = read_npz(f, name, with_data=False)
+        else:
+            header = read_header(f, size, name)
+    arrays = [(e.path, e.key_impl and f"key<{e.key_impl}>" or e.dtype.name, e.shape, e.nbytes) for e in header.arrays]
+    return FileInfo(name, header.version, arrays, decode(header.metadata, []), sorted(_classes(header.tree)))
+
+
+def _classes(node: Any) -> set[str]:
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        if type(x) is dict:
+            if x.get("t") in ("m", "bm") and type(x.get("c")) is str:
+                found.add(x["c"])
+            stack.extend(x.values())
+        elif type(x) is list:
+            stack.extend(x)
+    return found
+
