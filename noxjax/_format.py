@@ -22,13 +22,16 @@ import mmap
 import struct
 import zlib
 from collections.abc import Iterator
+import functools
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import jax
+import jax.numpy as jnp
 import ml_dtypes
-import msgpack
+import msgpack  # type: ignore[import-untyped]  # pyright: ignore[reportMissingTypeStubs]
 import numpy as np
 
 from ._errors import FormatError
@@ -47,6 +50,9 @@ __all__ = [
     "host_array",
     "stored_layout",
     "unpack_header",
+    "pack_body",
+    "header_map",
+    "header_shape",
 ]
 
 MAGIC = b"NOXJAX\0"
@@ -57,15 +63,23 @@ _CRC = struct.Struct("<I")
 _CRC_PLACEHOLDER = b"\0\0\0\0"
 _OVERLAP_BYTES = 1 << 20  # arrays at least this large get their crc32 on a worker thread
 
+_packb = cast(Callable[..., bytes], msgpack.packb)  # pyright: ignore[reportUnknownMemberType]
+_unpackb = cast(Callable[..., Any], msgpack.unpackb)  # pyright: ignore[reportUnknownMemberType]
+
+
+def _dtype_name(t: Any) -> str:
+    return str(np.dtype(t))
+
+
 NUMPY_DTYPE_NAMES = frozenset(
-    np.dtype(t).name
+    _dtype_name(t)
     for t in (
         "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
         "float16", "float32", "float64", "complex64", "complex128",
     )
 )
 _DTYPE_NAMES = NUMPY_DTYPE_NAMES | frozenset(
-    np.dtype(getattr(ml_dtypes, name)).name
+    _dtype_name(getattr(ml_dtypes, name))
     for name in dir(ml_dtypes)
     if name.startswith(("bfloat", "float", "int", "uint")) and isinstance(getattr(ml_dtypes, name), type)
 )
@@ -91,7 +105,7 @@ class ArrayEntry:
     def describe(self) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "path": self.path,
-            "dtype": self.dtype.name,
+            "dtype": str(self.dtype),
             "shape": list(self.shape),
             "offset": self.offset,
             "nbytes": self.nbytes,
@@ -116,7 +130,7 @@ class Header:
 
 
 def _is_key(x: Any) -> bool:
-    return isinstance(x, jax.Array) and bool(jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key))
+    return isinstance(x, jax.Array) and bool(jnp.issubdtype(x.dtype, jax.dtypes.prng_key))
 
 
 def _key_impl(x: Any) -> str:
@@ -128,7 +142,8 @@ def host_array(x: Any) -> np.ndarray[Any, Any]:
     """A C-contiguous host view (on CPU) or copy of `x`; PRNG keys as their key data."""
     if _is_key(x):
         x = jax.random.key_data(x)
-    return np.ascontiguousarray(np.asarray(x))
+    host: np.ndarray[Any, Any] = np.asarray(x)
+    return host if host.flags.c_contiguous else np.array(host, order="C")
 
 
 def _stored(x: Any) -> tuple[np.dtype[Any], tuple[int, ...], str | None]:
@@ -143,9 +158,11 @@ def _align(n: int) -> int:
 
 
 def _pack_header(tree: Any, entries: list[ArrayEntry], metadata: Any) -> bytes:
-    body = {"tree": tree, "arrays": [e.describe() for e in entries], "metadata": metadata}
-    packed: bytes = msgpack.packb(body, use_bin_type=True)
-    return packed
+    return pack_body({"tree": tree, "arrays": [e.describe() for e in entries], "metadata": metadata})
+
+
+def pack_body(body: dict[str, Any]) -> bytes:
+    return _packb(body, use_bin_type=True)
 
 
 def _layout(tree: Any, arrays: list[tuple[str, Any]], metadata: Any) -> tuple[list[ArrayEntry], bytes]:
@@ -170,14 +187,9 @@ def _layout(tree: Any, arrays: list[tuple[str, Any]], metadata: Any) -> tuple[li
         data_start = needed
 
 
-_POOL: ThreadPoolExecutor | None = None
-
-
+@functools.cache
 def _pool() -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="noxjax-crc32")
-    return _POOL
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="noxjax-crc32")
 
 
 def _crc(data: memoryview) -> Future[int] | int:
@@ -190,11 +202,10 @@ def _result(crc: Future[int] | int) -> int:
     return crc if isinstance(crc, int) else crc.result()
 
 
-def _write_all(f: IO[bytes], data: Any) -> None:
+def _write_all(f: IO[bytes], data: bytes | memoryview) -> None:
     view = memoryview(data).cast("B")
     while view.nbytes:
-        written = f.write(view)
-        view = view[written if written is not None else view.nbytes :]
+        view = view[f.write(view) :]
 
 
 def write(f: IO[bytes], tree: Any, arrays: list[tuple[str, Any]], metadata: Any) -> None:
@@ -204,7 +215,7 @@ def write(f: IO[bytes], tree: Any, arrays: list[tuple[str, Any]], metadata: Any)
     position = _PREFIX.size + len(header) + _CRC.size
     crcs: list[Future[int] | int] = []
     for entry, (_, x) in zip(entries, arrays):
-        data = memoryview(host_array(x).reshape(-1).view(np.uint8))
+        data = _bytes_of(host_array(x))
         _write_all(f, bytes(entry.offset - position))
         crcs.append(_crc(data))
         _write_all(f, data)
@@ -243,7 +254,7 @@ def read_header(f: IO[bytes], size: int, name: str = "the file") -> Header:
         raise FormatError(f"{name}: the header checksum at offset {_PREFIX.size + length} does not match; the file is corrupt")
     body = unpack_header(header, name)
     data_start = _align(_PREFIX.size + length + _CRC.size)
-    entries = _entries(body.get("arrays"), data_start, size, name)
+    entries = _entries(body["arrays"], data_start, size, name)
     return Header(version, body.get("tree"), entries, body.get("metadata"), data_start, size)
 
 
@@ -260,12 +271,13 @@ def stored_layout(arrays: list[tuple[str, Any]]) -> list[tuple[np.dtype[Any], tu
 
 def unpack_header(header: bytes, name: str) -> dict[str, Any]:
     try:
-        body = msgpack.unpackb(header, raw=False, strict_map_key=True, use_list=True)
+        body = _unpackb(header, raw=False, strict_map_key=True, use_list=True)
     except Exception as e:  # msgpack raises many types for malformed input
         raise FormatError(f"{name}: the header is not valid msgpack ({type(e).__name__}: {e})") from None
-    if type(body) is not dict or "tree" not in body or type(body.get("arrays")) is not list:
+    fields = header_map(body, f"{name}: the header")
+    if "tree" not in fields or type(fields.get("arrays")) is not list:
         raise FormatError(f"{name}: the header lacks its 'tree' and 'arrays' keys")
-    return body
+    return fields
 
 
 def _entries(raw: list[Any], data_start: int, size: int, name: str) -> list[ArrayEntry]:
@@ -277,28 +289,49 @@ def _entries(raw: list[Any], data_start: int, size: int, name: str) -> list[Arra
     return entries
 
 
+def header_map(value: object, what: str) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise FormatError(f"{what} is not a map")
+    return cast(dict[str, Any], value)
+
+
+def header_shape(value: object, what: str) -> tuple[int, ...]:
+    if not isinstance(value, list):
+        raise FormatError(f"{what} has an invalid shape {value!r}")
+    dims = tuple(cast("list[object]", value))
+    if len(dims) > 64:
+        raise FormatError(f"{what} has an invalid shape {value!r}")
+    if any(type(d) is not int or d < 0 for d in dims):
+        raise FormatError(f"{what} has an invalid shape {value!r}")
+    return cast(tuple[int, ...], dims)
+
+
 def _entry(raw: Any, i: int, data_start: int, size: int, name: str) -> ArrayEntry:
     def bad(why: str) -> FormatError:
         return FormatError(f"{name}: array entry {i} {why}")
 
-    if type(raw) is not dict:
-        raise bad("is not a map")
-    path, shape, offset, nbytes, crc = (raw.get(k) for k in ("path", "shape", "offset", "nbytes", "crc32"))
+    fields = header_map(raw, f"{name}: array entry {i}")
+    path, offset, nbytes, crc = (fields.get(k) for k in ("path", "offset", "nbytes", "crc32"))
     if type(path) is not str:
         raise bad("has no path")
-    dtype = dtype_from_name(raw.get("dtype"), f"{name} array {path!r}")
-    if type(shape) is not list or any(type(d) is not int or d < 0 for d in shape) or len(shape) > 64:
-        raise bad(f"({path!r}) has an invalid shape {shape!r}")
+    dtype = dtype_from_name(fields.get("dtype"), f"{name} array {path!r}")
+    shape = header_shape(fields.get("shape"), f"{name}: array {path!r}")
     if type(offset) is not int or type(nbytes) is not int or type(crc) is not bytes or len(crc) != 4:
         raise bad(f"({path!r}) has an invalid offset, length or checksum")
     if math.prod(shape) * dtype.itemsize != nbytes:
         raise bad(f"({path!r}) says {nbytes} bytes, but shape {shape} of {dtype} needs {math.prod(shape) * dtype.itemsize}")
     if offset % ALIGN or offset < data_start or offset + nbytes > size:
         raise bad(f"({path!r}) at offset {offset} with {nbytes} bytes lies outside the data of {name} ({data_start}..{size})")
-    key_impl = raw.get("key_impl")
+    key_impl = fields.get("key_impl")
     if key_impl is not None and (type(key_impl) is not str or dtype != np.uint32):
         raise bad(f"({path!r}) has an invalid key_impl")
-    return ArrayEntry(path, dtype, tuple(shape), offset, nbytes, crc, key_impl)
+    return ArrayEntry(path, dtype, shape, offset, nbytes, crc, key_impl)
+
+
+def _bytes_of(array: np.ndarray[Any, Any]) -> memoryview:
+    """The raw bytes of a C-contiguous array (ml_dtypes arrays export no buffer themselves)."""
+    flat: np.ndarray[Any, Any] = np.ravel(array)
+    return flat.view(np.uint8).data  # pyright: ignore[reportUnknownMemberType]
 
 
 def _aligned_buffer(nbytes: int) -> np.ndarray[Any, Any]:
@@ -313,12 +346,12 @@ def read_arrays(f: IO[bytes], header: Header, verify: bool, name: str = "the fil
     for entry in header.arrays:
         buffer = _aligned_buffer(entry.nbytes)
         f.seek(entry.offset)
-        got = f.readinto(memoryview(buffer))  # type: ignore[attr-defined]
+        got = cast(io.RawIOBase, f).readinto(buffer.data)
         if got != entry.nbytes:
             raise FormatError(f"{name} ends inside array {entry.path!r} (offset {entry.offset})")
         if verify:
-            pending.append((entry, _crc(memoryview(buffer))))
-        yield buffer.view(entry.dtype).reshape(entry.shape)
+            pending.append((entry, _crc(buffer.data)))
+        yield np.ndarray(entry.shape, entry.dtype, buffer=buffer)
     for entry, crc in pending:
         if _CRC.pack(_result(crc)) != entry.crc32:
             raise FormatError(
@@ -336,8 +369,8 @@ def map_arrays(fileno: int, header: Header, verify: bool, name: str = "the file"
             array = np.zeros(entry.shape, entry.dtype)
             array.flags.writeable = False
         else:
-            array = np.frombuffer(mapped, np.uint8, entry.nbytes, entry.offset).view(entry.dtype).reshape(entry.shape)
-            if verify and _CRC.pack(zlib.crc32(memoryview(array.reshape(-1).view(np.uint8)))) != entry.crc32:
+            array = np.ndarray(entry.shape, entry.dtype, buffer=mapped, offset=entry.offset)
+            if verify and _CRC.pack(zlib.crc32(_bytes_of(array))) != entry.crc32:
                 raise FormatError(f"{name}: the checksum of array {entry.path!r} (offset {entry.offset}) does not match")
         out.append(array)
     return out

@@ -22,6 +22,8 @@ __all__ = [
     "keystr",
     "register_pytree_with_keys",
     "tree_flatten",
+    "device_put",
+    "wrap_key_data",
     "tree_flatten_none_as_leaf",
     "tree_flatten_with_path_none_as_leaf",
     "flatten_one_level_with_path",
@@ -56,6 +58,10 @@ _flatten_with_path_is_leaf = cast(
     Callable[[Any, _IsLeaf], tuple[list[tuple[KeyPath, Any]], PyTreeDef]],
     _jtu.tree_flatten_with_path,  # pyright: ignore[reportUnknownMemberType]
 )
+
+
+device_put = cast(Callable[..., Any], jax.device_put)  # pyright: ignore[reportUnknownMemberType]
+wrap_key_data = cast(Callable[..., Any], jax.random.wrap_key_data)
 
 
 def _is_none(x: object) -> bool:

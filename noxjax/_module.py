@@ -72,7 +72,11 @@ def _finalize(self: Any, cls: type, info: ClassInfo) -> None:
         canonical: Any = value
         if kind is None:
             kind, value, canonical = classify(value, static, f"{cls.__qualname__}.{name}")
-            d[name] = value.value() if kind == MIXED else value
+            if kind == MIXED:
+                info.may_mix = True
+                d[name] = value.value()
+            else:
+                d[name] = value
         if kind == STATIC:
             statics[name] = value
             canon.append(canonical)

@@ -8,14 +8,25 @@ uint8 array holding its bytes.
 
 from __future__ import annotations
 
+import math
 import zipfile
 from typing import IO, Any
 
-import msgpack
 import numpy as np
 
 from ._errors import FormatError
-from ._format import NUMPY_DTYPE_NAMES, ArrayEntry, Header, dtype_from_name, host_array, stored_layout, unpack_header
+from ._format import (
+    NUMPY_DTYPE_NAMES,
+    ArrayEntry,
+    Header,
+    dtype_from_name,
+    header_map,
+    header_shape,
+    host_array,
+    pack_body,
+    stored_layout,
+    unpack_header,
+)
 
 __all__ = ["write_npz", "read_npz", "HEADER_NAME", "ZIP_MAGIC"]
 
@@ -32,9 +43,9 @@ def _member(path: str, taken: set[str]) -> str:
 
 
 def _as_numpy(data: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    if data.dtype.name in NUMPY_DTYPE_NAMES:
+    if str(data.dtype) in NUMPY_DTYPE_NAMES:
         return data
-    return data.view(f"u{data.dtype.itemsize}")  # bfloat16, float8, int4, ...: same-width bits
+    return np.ndarray(data.shape, np.dtype(f"u{data.dtype.itemsize}"), buffer=data) if data.size else np.zeros(data.shape, f"u{data.dtype.itemsize}")
 
 
 def write_npz(f: IO[bytes], tree: Any, arrays: list[tuple[str, Any]], metadata: Any) -> None:
@@ -49,7 +60,7 @@ def write_npz(f: IO[bytes], tree: Any, arrays: list[tuple[str, Any]], metadata: 
             entry = ArrayEntry(path, layout[0], layout[1], 0, 0, b"\0\0\0\0", layout[2]).describe()
             entry["member"] = member
             entries.append(entry)
-        header = msgpack.packb({"tree": tree, "arrays": entries, "metadata": metadata}, use_bin_type=True)
+        header = pack_body({"tree": tree, "arrays": entries, "metadata": metadata})
         with archive.open(f"{HEADER_NAME}.npy", "w") as out:
             np.lib.format.write_array(out, np.frombuffer(header, np.uint8), allow_pickle=False)
 
@@ -69,19 +80,18 @@ def read_npz(f: IO[bytes], name: str, with_data: bool = True) -> tuple[Header, l
 
 
 def _read_member(npz: Any, raw: Any, i: int, name: str, with_data: bool) -> tuple[ArrayEntry, np.ndarray[Any, Any]]:
-    if type(raw) is not dict or type(raw.get("member")) is not str or type(raw.get("shape")) is not list:
+    fields = header_map(raw, f"{name}: array entry {i}")
+    path, member, key_impl = fields.get("path"), fields.get("member"), fields.get("key_impl")
+    if type(path) is not str or type(member) is not str or (key_impl is not None and type(key_impl) is not str):
         raise FormatError(f"{name}: array entry {i} is malformed")
-    path = raw.get("path")
-    dtype = dtype_from_name(raw.get("dtype"), f"{name} array {path!r}")
+    dtype = dtype_from_name(fields.get("dtype"), f"{name} array {path!r}")
+    shape = header_shape(fields.get("shape"), f"{name}: array {path!r}")
+    entry = ArrayEntry(path, dtype, shape, 0, math.prod(shape) * dtype.itemsize, b"", key_impl)
     if not with_data:
-        shape = tuple(int(d) for d in raw["shape"])
-        return ArrayEntry(str(path), dtype, shape, 0, int(np.prod(shape)) * dtype.itemsize, b"", raw.get("key_impl")), np.empty(0)
-    data = npz[raw["member"]]
-    if data.dtype.itemsize != dtype.itemsize or list(data.shape) != raw["shape"]:
+        return entry, np.empty(0)
+    data: np.ndarray[Any, Any] = npz[member]
+    if data.dtype.itemsize != dtype.itemsize or data.shape != shape:
         raise FormatError(f"{name}: array {path!r} does not match its header entry")
-    array: np.ndarray[Any, Any] = data.view(dtype)
+    array = np.ndarray(shape, dtype, buffer=data) if data.size else np.zeros(shape, dtype)
     array.flags.writeable = False
-    key_impl = raw.get("key_impl")
-    if key_impl is not None and type(key_impl) is not str:
-        raise FormatError(f"{name}: array {path!r} has an invalid key_impl")
-    return ArrayEntry(str(path), dtype, tuple(data.shape), 0, array.nbytes, b"", key_impl), array
+    return entry, array

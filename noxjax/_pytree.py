@@ -63,7 +63,7 @@ class FieldKey(GetAttrKey):  # type: ignore[misc]  # untyped in jaxlib 0.4
 class ClassInfo:
     """What noxjax knows about one module class; stored as `cls.__nox_info__`."""
 
-    __slots__ = ("spec", "names", "keys", "layouts", "custom_init", "kw_only", "auto", "name")
+    __slots__ = ("spec", "names", "keys", "layouts", "may_mix", "custom_init", "kw_only", "auto", "name")
 
     def __init__(
         self,
@@ -77,7 +77,8 @@ class ClassInfo:
         self.spec = spec  # (field name, static override) in field order
         self.names = tuple(name for name, _ in spec)
         self.keys = keys
-        self.layouts: dict[tuple[str, ...], Layout] = {}
+        self.layouts: dict[tuple[tuple[str, ...], tuple[int, ...]], Layout] = {}
+        self.may_mix = False  # set once an instance holds a Mixed child
         self.custom_init = custom_init
         self.kw_only = kw_only
         self.auto = auto  # made a module by inheritance, not by a decorator
@@ -126,10 +127,10 @@ def make_flat(
     cls: type, names: tuple[str, ...], children: tuple[Any, ...], statics: dict[str, Any], canon: tuple[Any, ...]
 ) -> tuple[tuple[Any, ...], Aux]:
     info = class_info(cls)
-    layout = info.layouts.get(names)
+    mixed = tuple(i for i, c in enumerate(children) if type(c) is Mixed) if info.may_mix else ()
+    layout = info.layouts.get((names, mixed))
     if layout is None:
-        mixed = tuple(i for i, c in enumerate(children) if type(c) is Mixed)
-        layout = info.layouts[names] = Layout(cls, names, tuple(info.keys[n] for n in names), mixed)
+        layout = info.layouts[names, mixed] = Layout(cls, names, tuple(info.keys[n] for n in names), mixed)
     aux = Aux((layout, canon))
     aux.parts = (cls, names, statics, layout.mixed)
     return children, aux

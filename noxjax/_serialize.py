@@ -11,16 +11,17 @@ import contextlib
 import io
 import os
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import IO, Any, TypeVar, overload
+from typing import IO, Any, TypeVar, cast, overload
 
 import jax
 import numpy as np
 
 from ._errors import FormatError
 from ._format import ArrayEntry, Header, map_arrays, read_arrays, read_header, write
-from ._jaxapi import keystr, tree_flatten_with_path
+from ._jaxapi import device_put, keystr, tree_flatten_with_path, wrap_key_data
 from ._npz import ZIP_MAGIC, read_npz, write_npz
 from ._tree_codec import SaveError, decode, encode
 
@@ -35,10 +36,12 @@ _TEMP_SUFFIX = ".noxtmp"
 
 
 def _encode_all(obj: Any, metadata: Any) -> tuple[Any, list[tuple[str, Any]], Any]:
-    tree, arrays = encode(obj)
-    meta, meta_arrays = encode(metadata)
+    tree, arrays, notes = encode(obj)
+    meta, meta_arrays, _ = encode(metadata)
     if meta_arrays:
         raise SaveError(f"metadata must be JSON-like; it holds an array at {meta_arrays[0][0] or 'the root'}")
+    for note in dict.fromkeys(notes):
+        warnings.warn(note, stacklevel=3)
     return tree, arrays, meta
 
 
@@ -162,11 +165,11 @@ def _leaf(entry: ArrayEntry, host: np.ndarray[Any, Any], to_device: bool) -> Any
     host.flags.writeable = False
     if entry.key_impl is not None:
         try:
-            return jax.random.wrap_key_data(host, impl=entry.key_impl)
+            return wrap_key_data(device_put(host), impl=entry.key_impl)
         except (ValueError, TypeError, KeyError) as e:
             raise FormatError(f"array {entry.path!r}: cannot rebuild PRNG keys of impl {entry.key_impl!r}: {e}") from None
     if to_device and jax.dtypes.canonicalize_dtype(host.dtype) == host.dtype:
-        return jax.device_put(host)
+        return device_put(host)
     return host
 
 
@@ -195,7 +198,7 @@ def _place(x: Any, target: Any, path: str, name: str) -> Any:
             f"{np.dtype(x.dtype)}{list(x.shape)}, like= has {dtype}{list(shape)}"
         )
     sharding = getattr(target, "sharding", None)
-    return jax.device_put(x, sharding) if sharding is not None else jax.device_put(x)
+    return device_put(x, sharding) if sharding is not None else device_put(x)
 
 
 # --------------------------------------------------------------------- inspecting
@@ -228,12 +231,15 @@ class FileInfo:
         return "\n".join(lines)
 
 
-def _size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return f"{n} B"
+def _size(nbytes: int) -> str:
+    if nbytes < 1024:
+        return f"{nbytes} B"
+    size = float(nbytes)
+    for unit in ("KiB", "MiB", "GiB"):
+        size /= 1024
+        if size < 1024 or unit == "GiB":
+            break
+    return f"{size:.1f} {unit}"
 
 
 def inspect(path: PathLike) -> FileInfo:
@@ -246,20 +252,23 @@ def inspect(path: PathLike) -> FileInfo:
             header, _ = read_npz(f, name, with_data=False)
         else:
             header = read_header(f, size, name)
-    arrays = [(e.path, e.key_impl and f"key<{e.key_impl}>" or e.dtype.name, e.shape, e.nbytes) for e in header.arrays]
+    arrays = [(e.path, f"key<{e.key_impl}>" if e.key_impl else str(e.dtype), e.shape, e.nbytes) for e in header.arrays]
     return FileInfo(name, header.version, arrays, decode(header.metadata, []), sorted(_classes(header.tree)))
 
 
-def _classes(node: Any) -> set[str]:
+def _classes(node: object) -> set[str]:
+    """Names of the module classes a header tree mentions."""
     found: set[str] = set()
     stack = [node]
     while stack:
         x = stack.pop()
-        if type(x) is dict:
-            if x.get("t") in ("m", "bm") and type(x.get("c")) is str:
-                found.add(x["c"])
-            stack.extend(x.values())
-        elif type(x) is list:
-            stack.extend(x)
+        if isinstance(x, dict):
+            fields = cast("dict[str, object]", x)
+            name = fields.get("c")
+            if fields.get("t") in ("m", "bm") and isinstance(name, str):
+                found.add(name)
+            stack.extend(fields.values())
+        elif isinstance(x, list):
+            stack.extend(cast("list[object]", x))
     return found
 

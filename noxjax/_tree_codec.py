@@ -9,9 +9,8 @@ never imports, evaluates or unpickles anything.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -21,7 +20,7 @@ from ._errors import FormatError
 from ._frozendict import FrozenDict
 from ._jaxapi import Tracer
 from ._method import BoundMethod, MethodDescriptor
-from ._format import dtype_from_name
+from ._format import dtype_from_name, header_map
 from ._module import from_fields, is_module, is_module_class
 from ._pytree import class_info
 from ._registry import class_by_name, function_by_name, function_name
@@ -36,38 +35,89 @@ class SaveError(FormatError):
     """An object that cannot be written to a file (a static that is not JSON-like, ...)."""
 
 
-def encode(obj: Any) -> tuple[Any, list[tuple[str, Any]]]:
-    """(msgpack-ready tree, [(path, array), ...]) for `obj`; SaveError names bad paths."""
-    arrays: list[tuple[str, Any]] = []
-    return _encode(obj, "", arrays), arrays
+def encode(obj: Any) -> tuple[Any, list[tuple[str, Any]], list[str]]:
+    """(msgpack-ready tree, [(path, array), ...], warnings) for `obj`.
+
+    Raises SaveError, naming the path, for a value that cannot be saved.
+    """
+    encoder = _Encoder()
+    return encoder.encode(obj, ""), encoder.arrays, encoder.warnings
 
 
-def _encode(x: Any, path: str, arrays: list[tuple[str, Any]]) -> Any:
-    tp = type(x)
-    if x is None or tp is bool or tp is str or tp is float:
-        return x
-    if tp is int:
-        return x if _INT64[0] <= x <= _INT64[1] else {"t": "int", "v": str(x)}
-    if tp is complex:
-        return {"t": "complex", "v": [x.real, x.imag]}
-    if is_array(x):
-        return _encode_array(x, path, arrays)
-    if tp is tuple or tp is list:
-        return {"t": tp.__name__, "v": [_encode(v, f"{path}[{i}]", arrays) for i, v in enumerate(x)]}
-    if tp is dict or tp is FrozenDict:
-        return _encode_dict(x, path, arrays)
-    if tp is BoundMethod:
-        return _encode_method(x, path, arrays)
-    if is_module(x):
-        return _encode_module(x, path, arrays)
-    if isinstance(x, np.dtype):
-        return {"t": "dtype", "v": str(x)}
-    if isinstance(x, type):
-        return _encode_scalar_type(x, path)
-    name = function_name(x)
-    if name is not None:
-        return {"t": "fn", "v": name}
-    raise SaveError(_unsavable(path, x))
+class _Encoder:
+    def __init__(self) -> None:
+        self.arrays: list[tuple[str, Any]] = []
+        self.warnings: list[str] = []
+
+    def encode(self, x: Any, path: str) -> Any:
+        tp: type = x.__class__
+        if x is None or tp is bool or tp is str or tp is float:
+            return x
+        if tp is int:
+            return x if _INT64[0] <= x <= _INT64[1] else {"t": "int", "v": str(x)}
+        if tp is complex:
+            return {"t": "complex", "v": [x.real, x.imag]}
+        if is_array(x):
+            return self.array(x, path)
+        if tp is tuple or tp is list:
+            return {"t": tp.__name__, "v": [self.encode(v, f"{path}[{i}]") for i, v in enumerate(x)]}
+        if tp is dict or tp is FrozenDict:
+            return self.mapping(x, path)
+        if tp is BoundMethod:
+            return self.method(x, path)
+        if is_module(x):
+            return self.module(x, path)
+        if isinstance(x, np.dtype):
+            return {"t": "dtype", "v": str(x)}  # pyright: ignore[reportUnknownArgumentType]
+        if isinstance(x, type):
+            return _encode_scalar_type(x, path)
+        name = function_name(x)
+        if name is not None:
+            return {"t": "fn", "v": name}
+        raise SaveError(_unsavable(path, x))
+
+    def array(self, x: Any, path: str) -> Any:
+        if isinstance(x, Tracer):
+            raise SaveError(f"cannot save {path or 'the root'}: it is a tracer; save outside jit/grad/vmap")
+        if isinstance(x, jax.ShapeDtypeStruct):
+            raise SaveError(f"cannot save {path or 'the root'}: a ShapeDtypeStruct has no values")
+        self.arrays.append((path, x))
+        return {"t": "a", "i": len(self.arrays) - 1}
+
+    def mapping(self, x: Mapping[Any, Any], path: str) -> Any:
+        for k in x:
+            if type(k) is not str and type(k) is not int:
+                raise SaveError(f"cannot save {path or 'the root'}: dict key {k!r} is not a str or int")
+        keys = list(x)
+        values = [self.encode(x[k], f"{path}[{k!r}]") for k in keys]
+        return {"t": "fdict" if type(x) is FrozenDict else "dict", "k": keys, "v": values}
+
+    def module(self, x: Any, path: str) -> Any:
+        cls: type = x.__class__
+        info = class_info(cls)
+        local = "<locals>" in cls.__qualname__
+        if info.name == f"{cls.__module__}:{cls.__qualname__}" and (cls.__module__ == "__main__" or local):
+            self.warnings.append(
+                f"{cls.__qualname__} is defined in {cls.__module__}{' inside a function' if local else ''}, "
+                f"so only this program can load the file; give it a stable name: "
+                f"@nox.module(name='pkg.{cls.__name__}') or class {cls.__name__}(nox.Module, name=...)"
+            )
+        fields = {n: self.encode(getattr(x, n), f"{path}.{n}") for n in info.names}
+        return {"t": "m", "c": info.name, "f": fields}
+
+    def method(self, x: BoundMethod, path: str) -> Any:
+        fn = x.__func__
+        owner = next(
+            (
+                c
+                for c in type(x.__self__).__mro__
+                if isinstance(c.__dict__.get(fn.__name__), MethodDescriptor) and c.__dict__[fn.__name__].__func__ is fn
+            ),
+            None,
+        )
+        if owner is None or not is_module_class(owner):
+            raise SaveError(f"cannot save {path or 'the root'}: method {fn.__qualname__} is not found by name on its class")
+        return {"t": "bm", "c": class_info(owner).name, "n": fn.__name__, "s": self.encode(x.__self__, f"{path}.__self__")}
 
 
 def _unsavable(path: str, x: Any) -> str:
@@ -78,55 +128,9 @@ def _unsavable(path: str, x: Any) -> str:
     )
 
 
-def _encode_array(x: Any, path: str, arrays: list[tuple[str, Any]]) -> Any:
-    if isinstance(x, Tracer):
-        raise SaveError(f"cannot save {path or 'the root'}: it is a tracer; save outside jit/grad/vmap")
-    if isinstance(x, jax.ShapeDtypeStruct):
-        raise SaveError(f"cannot save {path or 'the root'}: a ShapeDtypeStruct has no values")
-    arrays.append((path, x))
-    return {"t": "a", "i": len(arrays) - 1}
-
-
-def _encode_dict(x: Mapping[Any, Any], path: str, arrays: list[tuple[str, Any]]) -> Any:
-    for k in x:
-        if type(k) is not str and type(k) is not int:
-            raise SaveError(f"cannot save {path or 'the root'}: dict key {k!r} is not a str or int")
-    keys = list(x)
-    values = [_encode(x[k], f"{path}[{k!r}]", arrays) for k in keys]
-    return {"t": "fdict" if type(x) is FrozenDict else "dict", "k": keys, "v": values}
-
-
-def _encode_module(x: Any, path: str, arrays: list[tuple[str, Any]]) -> Any:
-    cls = type(x)
-    info = class_info(cls)
-    if info.name == f"{cls.__module__}:{cls.__qualname__}" and (
-        cls.__module__ == "__main__" or "<locals>" in cls.__qualname__
-    ):
-        warnings.warn(
-            f"{cls.__qualname__} is defined in {cls.__module__}"
-            f"{' inside a function' if '<locals>' in cls.__qualname__ else ''}, so only this "
-            f"program can load the file; give it a stable name: @nox.module(name='pkg.{cls.__name__}')",
-            stacklevel=4,
-        )
-    fields = {n: _encode(getattr(x, n), f"{path}.{n}", arrays) for n in info.names}
-    return {"t": "m", "c": info.name, "f": fields}
-
-
-def _encode_method(x: BoundMethod, path: str, arrays: list[tuple[str, Any]]) -> Any:
-    fn = x.__func__
-    owner = next(
-        (c for c in type(x.__self__).__mro__ if isinstance(c.__dict__.get(fn.__name__), MethodDescriptor)
-         and c.__dict__[fn.__name__].__func__ is fn),
-        None,
-    )
-    if owner is None or not is_module_class(owner):
-        raise SaveError(f"cannot save {path or 'the root'}: method {fn.__qualname__} is not found by name on its class")
-    return {"t": "bm", "c": class_info(owner).name, "n": fn.__name__, "s": _encode(x.__self__, f"{path}.__self__", arrays)}
-
-
 _SCALAR_TYPES: dict[str, Callable[[str], Any]] = {
     "py": lambda name: {"bool": bool, "int": int, "float": float, "complex": complex}[name],
-    "np": lambda name: np.dtype(name).type,
+    "np": lambda name: dtype_from_name(name).type,
     "jnp": lambda name: _jnp_scalar_type(name),
 }
 
@@ -138,61 +142,64 @@ def _jnp_scalar_type(name: str) -> Any:
     return value
 
 
-def _encode_scalar_type(x: type, path: str) -> Any:
+def _encode_scalar_type(x: type[Any], path: str) -> Any:
     if x in (bool, int, float, complex):
         return {"t": "stype", "ns": "py", "v": x.__name__}
     if issubclass(x, np.generic):
-        return {"t": "stype", "ns": "np", "v": np.dtype(x).name}
-    dtype = getattr(x, "dtype", None)
-    if isinstance(dtype, np.dtype) and getattr(jnp, dtype.name, None) is x:
-        return {"t": "stype", "ns": "jnp", "v": dtype.name}
+        return {"t": "stype", "ns": "np", "v": str(np.dtype(cast(Any, x)))}
+    dtype = str(getattr(x, "dtype", ""))
+    if dtype and getattr(jnp, dtype, None) is x:
+        return {"t": "stype", "ns": "jnp", "v": dtype}
     raise SaveError(_unsavable(path, x))
 
 
 # --------------------------------------------------------------------- decoding
 
 
-def decode(node: Any, arrays: list[Any], path: str = "") -> Any:
+MAX_DEPTH = 200
+Node = dict[str, Any]
+
+
+def decode(node: object, arrays: list[Any], path: str = "", depth: int = 0) -> Any:
     """Rebuild an object from `encode`'s tree; FormatError names the bad path."""
     if node is None or type(node) in (bool, int, float, str):
         return node
-    if type(node) is not dict:
-        raise FormatError(f"bad header: unexpected {type(node).__name__} at {path or 'the root'}")
-    tag = node.get("t")
+    where = path or "the root"
+    if depth > MAX_DEPTH:
+        raise FormatError(f"bad header: nested deeper than {MAX_DEPTH} levels at {where[:200]}...")
+    fields = header_map(node, f"bad header: the node at {where}")
+    decoder = _DECODERS.get(fields.get("t"))
+    if decoder is None:
+        raise FormatError(f"bad header: unknown node type {fields.get('t')!r} at {where}")
     try:
-        return _DECODERS[tag](node, arrays, path)
-    except KeyError as e:
-        if tag not in _DECODERS:
-            raise FormatError(f"bad header: unknown node type {tag!r} at {path or 'the root'}") from None
-        raise FormatError(f"bad header: missing or unknown {e} at {path or 'the root'}") from None
-    except (TypeError, ValueError, IndexError) as e:
-        if isinstance(e, FormatError):
-            raise
-        raise FormatError(f"bad header at {path or 'the root'}: {e}") from None
+        return decoder(fields, arrays, path, depth + 1)
+    except FormatError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError) as e:
+        raise FormatError(f"bad header at {where}: {type(e).__name__}: {e}") from None
 
 
-def _decode_items(node: dict[str, Any], arrays: list[Any], path: str) -> list[Any]:
-    values = node["v"]
-    if type(values) is not list:
+def _list(value: object, path: str) -> list[object]:
+    if not isinstance(value, list):
         raise FormatError(f"bad header: expected a list at {path or 'the root'}")
-    return [decode(v, arrays, f"{path}[{i}]") for i, v in enumerate(values)]
+    return cast("list[object]", value)
 
 
-def _decode_dict(node: dict[str, Any], arrays: list[Any], path: str) -> Any:
-    keys, values = node["k"], node["v"]
-    if type(keys) is not list or type(values) is not list or len(keys) != len(values):
+def _decode_items(node: Node, arrays: list[Any], path: str, depth: int) -> list[Any]:
+    return [decode(v, arrays, f"{path}[{i}]", depth) for i, v in enumerate(_list(node["v"], path))]
+
+
+def _decode_dict(node: Node, arrays: list[Any], path: str, depth: int) -> Any:
+    keys, values = _list(node["k"], path), _list(node["v"], path)
+    if len(keys) != len(values) or any(type(k) is not str and type(k) is not int for k in keys):
         raise FormatError(f"bad header: malformed dict at {path or 'the root'}")
-    if any(type(k) is not str and type(k) is not int for k in keys):
-        raise FormatError(f"bad header: dict keys must be str or int at {path or 'the root'}")
-    out = {k: decode(v, arrays, f"{path}[{k!r}]") for k, v in zip(keys, values)}
+    out = {k: decode(v, arrays, f"{path}[{k!r}]", depth) for k, v in zip(keys, values)}
     return FrozenDict(out) if node["t"] == "fdict" else out
 
 
-def _decode_module(node: dict[str, Any], arrays: list[Any], path: str) -> Any:
+def _decode_module(node: Node, arrays: list[Any], path: str, depth: int) -> Any:
     cls = _class(node["c"], path)
-    fields = node["f"]
-    if type(fields) is not dict:
-        raise FormatError(f"bad header: malformed module at {path or 'the root'}")
+    fields = header_map(node["f"], f"bad header: the fields at {path or 'the root'}")
     expected = class_info(cls).names
     if set(fields) != set(expected):
         missing = sorted(set(expected) - set(fields))
@@ -202,12 +209,11 @@ def _decode_module(node: dict[str, Any], arrays: list[Any], path: str) -> Any:
             f"fields missing from the file: {missing or 'none'}; fields the class no longer has: "
             f"{extra or 'none'}. Load with the class definition the file was saved with."
         )
-    values = {n: decode(fields[n], arrays, f"{path}.{n}") for n in expected}
-    return from_fields(cls, values)
+    return from_fields(cls, {n: decode(fields[n], arrays, f"{path}.{n}", depth) for n in expected})
 
 
-def _class(name: Any, path: str) -> type:
-    cls = class_by_name(name) if type(name) is str else None
+def _class(name: object, path: str) -> type[Any]:
+    cls = class_by_name(name) if isinstance(name, str) else None
     if cls is None:
         module = str(name).split(":")[0]
         raise FormatError(
@@ -217,65 +223,77 @@ def _class(name: Any, path: str) -> type:
     return cls
 
 
-def _decode_method(node: dict[str, Any], arrays: list[Any], path: str) -> Any:
+def _decode_method(node: Node, arrays: list[Any], path: str, depth: int) -> Any:
     cls = _class(node["c"], path)
-    descriptor = cls.__dict__.get(node["n"]) if type(node["n"]) is str else None
+    name = node["n"]
+    descriptor = cls.__dict__.get(name) if isinstance(name, str) else None
     if not isinstance(descriptor, MethodDescriptor):
-        raise FormatError(f"unknown method {node['n']!r} of {cls.__qualname__} at {path or 'the root'}")
-    instance = decode(node["s"], arrays, f"{path}.__self__")
-    return descriptor.__get__(instance, type(instance))
+        raise FormatError(f"unknown method {name!r} of {cls.__qualname__} at {path or 'the root'}")
+    instance = decode(node["s"], arrays, f"{path}.__self__", depth)
+    return descriptor.__get__(instance, cls)
 
 
-def _decode_function(node: dict[str, Any], arrays: list[Any], path: str) -> Any:
-    fn = function_by_name(node["v"]) if type(node["v"]) is str else None
+def _decode_function(node: Node, arrays: list[Any], path: str, depth: int) -> Any:
+    name = node["v"]
+    fn = function_by_name(name) if isinstance(name, str) else None
     if fn is None:
         raise FormatError(
-            f"unknown function {node['v']!r} at {path or 'the root'}: import the module that "
+            f"unknown function {name!r} at {path or 'the root'}: import the module that "
             f"registers it with nox.register_function before loading"
         )
     return fn
 
 
-def _decode_scalar_type(node: dict[str, Any], arrays: list[Any], path: str) -> Any:
+def _decode_scalar_type(node: Node, arrays: list[Any], path: str, depth: int) -> Any:
+    namespace, name = node["ns"], node["v"]
+    if not isinstance(namespace, str) or namespace not in _SCALAR_TYPES or not isinstance(name, str):
+        raise FormatError(f"bad header: unknown scalar type {name!r} at {path or 'the root'}")
     try:
-        return _SCALAR_TYPES[node["ns"]](node["v"])
-    except (KeyError, TypeError) as e:
-        raise FormatError(f"bad header: unknown scalar type {node.get('v')!r} at {path or 'the root'}") from e
+        return _SCALAR_TYPES[namespace](name)
+    except KeyError:
+        raise FormatError(f"bad header: unknown scalar type {name!r} at {path or 'the root'}") from None
 
 
-def _decode_array(node: dict[str, Any], arrays: list[Any], path: str) -> Any:
+def _decode_array(node: Node, arrays: list[Any], path: str, depth: int) -> Any:
     i = node["i"]
     if type(i) is not int or not 0 <= i < len(arrays):
         raise FormatError(f"bad header: array index {i!r} out of range at {path or 'the root'}")
     return arrays[i]
 
 
-def _decode_int(node: dict[str, Any], arrays: list[Any], path: str) -> int:
+def _decode_int(node: Node, arrays: list[Any], path: str, depth: int) -> int:
     value = node["v"]
-    if type(value) is not str or not value.lstrip("-").isdigit() or len(value) > 4300:
+    if not isinstance(value, str) or not value.lstrip("-").isdigit() or len(value) > 4300:
         raise FormatError(f"bad header: malformed int at {path or 'the root'}")
     return int(value)
 
 
-def _decode_complex(node: dict[str, Any], arrays: list[Any], path: str) -> complex:
-    re, im = node["v"]
-    if type(re) is not float or type(im) is not float:
+def _decode_complex(node: Node, arrays: list[Any], path: str, depth: int) -> complex:
+    parts = _list(node["v"], path)
+    if len(parts) != 2 or any(type(p) is not float for p in parts):
         raise FormatError(f"bad header: malformed complex at {path or 'the root'}")
-    return complex(re, im)
+    return complex(cast(float, parts[0]), cast(float, parts[1]))
 
 
-_DECODERS: dict[Any, Callable[[dict[str, Any], list[Any], str], Any]] = {
+def _decode_tuple(node: Node, arrays: list[Any], path: str, depth: int) -> tuple[Any, ...]:
+    return tuple(_decode_items(node, arrays, path, depth))
+
+
+def _decode_dtype(node: Node, arrays: list[Any], path: str, depth: int) -> Any:
+    return dtype_from_name(node["v"], path)
+
+
+_DECODERS: dict[object, Callable[[Node, list[Any], str, int], Any]] = {
     "a": _decode_array,
-    "tuple": lambda n, a, p: tuple(_decode_items(n, a, p)),
+    "tuple": _decode_tuple,
     "list": _decode_items,
     "dict": _decode_dict,
     "fdict": _decode_dict,
     "m": _decode_module,
     "bm": _decode_method,
     "fn": _decode_function,
-    "dtype": lambda n, a, p: dtype_from_name(n["v"], p),
+    "dtype": _decode_dtype,
     "stype": _decode_scalar_type,
     "int": _decode_int,
     "complex": _decode_complex,
 }
-

@@ -1,0 +1,206 @@
+"""Hostile files: every malformed input is a nox.FormatError, never a crash,
+hang, huge allocation or code execution."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import jax.numpy as jnp
+import msgpack
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import ckpt_models
+import noxjax as nox
+
+MODEL = nox.Sequential([ckpt_models.Leaf(jnp.arange(12.0).reshape(3, 4)), ckpt_models.Leaf(jnp.ones(5, jnp.int8))])
+GOOD = nox.dumps(MODEL)
+PREFIX = struct.Struct("<7sHQ")
+
+
+def split(data: bytes) -> tuple[dict[str, Any], int]:
+    _, _, length = PREFIX.unpack_from(data)
+    return msgpack.unpackb(data[17 : 17 + length], raw=False), 17 + length + 4
+
+
+def rebuild(header: Any, data: bytes = GOOD, version: int = 1, magic: bytes = b"NOXJAX\0") -> bytes:
+    """A file with this header (and a correct header checksum) and the original array bytes."""
+    _, old_end = split(data)
+    packed = header if isinstance(header, bytes) else msgpack.packb(header, use_bin_type=True)
+    head = PREFIX.pack(magic, version, len(packed)) + packed + struct.pack("<I", zlib.crc32(packed))
+    data_start = -(-old_end // 64) * 64
+    return head + bytes(max(0, data_start - len(head))) + data[data_start:]
+
+
+def loads_or_format_error(data: bytes) -> Any:
+    try:
+        return nox.loads(data)
+    except nox.FormatError as e:
+        assert str(e)
+        return e
+
+
+def test_good_file_loads() -> None:
+    assert nox.loads(GOOD) == MODEL
+    header, _ = split(GOOD)
+    assert nox.loads(rebuild(header)) == MODEL
+
+
+@given(st.integers(0, len(GOOD) - 1))
+def test_truncated_anywhere(length: int) -> None:
+    result = loads_or_format_error(GOOD[:length])
+    assert isinstance(result, nox.FormatError) or result == MODEL  # only trailing padding may go
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.integers(0, len(GOOD) - 1), st.integers(1, 255)), min_size=1, max_size=4))
+def test_flipped_bytes(flips: list[tuple[int, int]]) -> None:
+    data = bytearray(GOOD)
+    for i, mask in flips:
+        data[i] ^= mask
+    result = loads_or_format_error(bytes(data))
+    assert isinstance(result, nox.FormatError) or result == MODEL  # padding is not checksummed
+
+
+def test_magic_version_and_header_length() -> None:
+    header, _ = split(GOOD)
+    with pytest.raises(nox.FormatError, match=r"not a noxjax file: it starts with b'NOTJAX"):
+        nox.loads(rebuild(header, magic=b"NOTJAX\0"))
+    with pytest.raises(nox.FormatError, match=r"format version 9, newer than this noxjax reads \(1\); upgrade noxjax"):
+        nox.loads(rebuild(header, version=9))
+    too_long = bytearray(GOOD)
+    too_long[9:17] = struct.pack("<Q", 2**62)
+    with pytest.raises(nox.FormatError, match=r"header length 4611686018427387904 at offset 9 runs past the end"):
+        nox.loads(bytes(too_long))
+    with pytest.raises(nox.FormatError, match="too short"):
+        nox.loads(b"NOX")
+
+
+entry_mutations = st.sampled_from(
+    [
+        ("offset", 10**15),
+        ("offset", -64),
+        ("offset", 65),
+        ("offset", 0),
+        ("nbytes", 10**12),
+        ("nbytes", -1),
+        ("shape", [2**40, 2**40]),
+        ("shape", [-1]),
+        ("shape", "3x4"),
+        ("shape", [3] * 100),
+        ("dtype", "object"),
+        ("dtype", "O"),
+        ("dtype", "V8"),
+        ("dtype", "float1024"),
+        ("dtype", None),
+        ("crc32", b"\0"),
+        ("crc32", 5),
+        ("path", None),
+        ("key_impl", 3),
+        ("key_impl", "../../etc"),
+    ]
+)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 1), entry_mutations)
+def test_header_aware_entry_mutations(index: int, mutation: tuple[str, Any]) -> None:
+    header, _ = split(GOOD)
+    key, value = mutation
+    header["arrays"][index][key] = value
+    with pytest.raises(nox.FormatError):
+        nox.loads(rebuild(header))
+
+
+tree_mutations = st.sampled_from(
+    [
+        {"t": "m", "c": "evil.module:Payload", "f": {}},
+        {"t": "m", "c": "tests.Leaf", "f": {"w": None}},
+        {"t": "m", "c": "tests.Leaf", "f": {"w": None, "note": None, "extra": 1}},
+        {"t": "fn", "v": "os.system"},
+        {"t": "fn", "v": 3},
+        {"t": "pickle", "v": pickle.dumps(print)},
+        {"t": "a", "i": 99},
+        {"t": "a", "i": "0"},
+        {"t": "int", "v": "1" * 5000},
+        {"t": "int", "v": "__import__('os')"},
+        {"t": "complex", "v": [1]},
+        {"t": "dict", "k": [[1]], "v": [1]},
+        {"t": "dict", "k": ["a"], "v": []},
+        {"t": "tuple", "v": 3},
+        {"t": "stype", "ns": "jnp", "v": "sum"},
+        {"t": "stype", "ns": "os", "v": "system"},
+        {"t": "dtype", "v": "object"},
+        {"t": "bm", "c": "tests.Leaf", "n": "__init__", "s": None},
+        [1, 2],
+        b"bytes",
+    ]
+)
+
+
+@settings(max_examples=100)
+@given(tree_mutations)
+def test_header_aware_tree_mutations(node: Any) -> None:
+    header, _ = split(GOOD)
+    header["tree"] = {"t": "tuple", "v": [node]}
+    with pytest.raises(nox.FormatError):
+        nox.loads(rebuild(header))
+
+
+@pytest.mark.parametrize("depth", [500, 100_000])
+def test_deeply_nested_header(depth: int) -> None:
+    tuple_node = msgpack.packb({"t": "tuple", "v": []})[:-1]  # a map whose "v" array is completed below
+    deep = (tuple_node + b"\x91") * depth + b"\x00"
+    packed = b"\x83" + msgpack.packb("tree") + deep + msgpack.packb("arrays") + b"\x90" + msgpack.packb("metadata") + b"\xc0"
+    with pytest.raises(nox.FormatError):
+        nox.loads(rebuild(packed))
+
+
+@given(st.binary(max_size=200))
+def test_random_bytes(data: bytes) -> None:
+    with pytest.raises(nox.FormatError):
+        nox.loads(b"NOXJAX\0\x01\x00" + data)
+
+
+def test_pickle_payloads_never_run(tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self) -> Any:
+            return (open, (str(marker), "w"))
+
+    header, _ = split(GOOD)
+    header["tree"] = {"t": "m", "c": "tests.Leaf", "f": {"w": pickle.dumps(Payload()), "note": None}}
+    with pytest.raises(nox.FormatError):
+        nox.loads(rebuild(header))
+    archive = tmp_path / "evil.npz"
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([Payload()], dtype=object), allow_pickle=True)
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("__noxjax__.npy", buffer.getvalue())
+    with pytest.raises(nox.FormatError, match="not a readable noxjax .npz archive"):
+        nox.load(archive)
+    raw = tmp_path / "raw.pkl"
+    raw.write_bytes(pickle.dumps(Payload()))
+    with pytest.raises(nox.FormatError, match="not a noxjax file"):
+        nox.load(raw)
+    assert not marker.exists()
+
+
+def test_unknown_dtype_and_class_messages() -> None:
+    header, _ = split(GOOD)
+    header["arrays"][0]["dtype"] = "float128x"
+    with pytest.raises(nox.FormatError, match=r"unknown dtype 'float128x'"):
+        nox.loads(rebuild(header))
+    header, _ = split(GOOD)
+    header["tree"] = {"t": "m", "c": "mypkg.models:Transformer", "f": {}}
+    with pytest.raises(nox.FormatError, match=r"unknown module class 'mypkg.models:Transformer'.*import mypkg.models"):
+        nox.loads(rebuild(header))

@@ -1,0 +1,259 @@
+"""nox.save / nox.load: round trips, like=, atomicity, mmap, determinism."""
+
+from __future__ import annotations
+
+import mmap
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import ckpt_models
+import noxjax as nox
+
+TESTS = Path(__file__).resolve().parent
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PYTHONPATH": f"{TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", **env}
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=full_env, timeout=120)
+
+
+def assert_same(a: Any, b: Any, path: str = "") -> None:
+    """`a` (loaded) equals `b` (saved) with exactly equal types and dtypes, recursively.
+
+    Arrays load as jax.Array when JAX can hold their dtype, else as numpy arrays.
+    """
+    if isinstance(b, (jax.Array, np.ndarray)):
+        holdable = jax.dtypes.issubdtype(b.dtype, jax.dtypes.prng_key) or jax.dtypes.canonicalize_dtype(b.dtype) == b.dtype
+        assert isinstance(a, jax.Array if holdable else np.ndarray), f"{path}: {type(a)}"
+    else:
+        assert type(a) is type(b), f"{path}: {type(a)} != {type(b)}"
+    if isinstance(a, (tuple, list)):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same(x, y, f"{path}[{i}]")
+    elif isinstance(a, (dict, nox.FrozenDict)):
+        assert list(a) == list(b), path
+        for k in a:
+            assert_same(a[k], b[k], f"{path}[{k!r}]")
+    elif nox.is_module(a) and not isinstance(a, nox.BoundMethod):
+        for name in (f.name for f in __import__("dataclasses").fields(a)):
+            assert_same(getattr(a, name), getattr(b, name), f"{path}.{name}")
+    elif isinstance(a, nox.BoundMethod):
+        assert a.__func__ is b.__func__, path
+        assert_same(a.__self__, b.__self__, f"{path}.__self__")
+    elif isinstance(a, (jax.Array, np.ndarray)):
+        assert a.dtype == b.dtype and a.shape == b.shape, path
+        if jax.dtypes.issubdtype(a.dtype, jax.dtypes.prng_key):
+            a, b = jax.random.key_data(a), jax.random.key_data(b)
+        assert np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True), path
+    elif isinstance(a, float) and a != a:
+        assert b != b
+    else:
+        assert a == b, path
+
+
+def test_round_trip_in_a_fresh_process(tmp_path: Path) -> None:
+    path = tmp_path / "everything.nox"
+    nox.save(path, ckpt_models.build(), metadata={"step": 10, "tags": ["a"]})
+    result = run_python(
+        f"""
+        import ckpt_models, noxjax as nox
+        from test_serialize import assert_same
+        loaded = nox.load({str(path)!r})
+        assert_same(loaded, ckpt_models.build())
+        assert loaded["model"] == ckpt_models.build()["model"]
+        assert type(loaded["holder"].arrays["np_float64"]).__name__ == "ndarray"
+        assert not loaded["holder"].arrays["np_float64"].flags.writeable
+        assert float(loaded["method"](2.0)[0]) == 4.0
+        print("ok")
+        """
+    )
+    assert result.stdout.strip() == "ok", result.stderr
+    assert nox.inspect(path).metadata == {"step": 10, "tags": ["a"]}
+
+
+@pytest.mark.parametrize("suffix", [".nox", ".npz"])
+def test_round_trip_in_process(tmp_path: Path, suffix: str) -> None:
+    original = ckpt_models.build()
+    nox.save(tmp_path / f"m{suffix}", original)
+    assert_same(nox.load(tmp_path / f"m{suffix}"), original)
+    assert_same(nox.loads(nox.dumps(original)), original)
+
+
+def test_npz_is_a_plain_numpy_archive(tmp_path: Path) -> None:
+    nox.save(tmp_path / "m.npz", ckpt_models.build())
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
+        assert "['model'].layers[0].w" in archive.files and "__noxjax__" in archive.files
+        assert archive["['holder'].arrays['jax_bfloat16']"].dtype == np.uint16  # bfloat16 bits
+        assert archive["['holder'].arrays['jax_float32']"].dtype == np.float32
+
+
+def test_same_model_same_bytes_under_any_hash_seed(tmp_path: Path) -> None:
+    code = """
+        import sys, ckpt_models, noxjax as nox
+        nox.save(sys.argv[-1] if False else {path!r}, ckpt_models.build())
+    """
+    digests = []
+    for seed in ("1", "2"):
+        path = tmp_path / f"seed{seed}.nox"
+        result = run_python(code.format(path=str(path)), PYTHONHASHSEED=seed)
+        assert result.returncode == 0, result.stderr
+        digests.append(path.read_bytes())
+    assert digests[0] == digests[1]
+
+
+def test_like_checks_structure_shape_and_dtype(tmp_path: Path) -> None:
+    model = ckpt_models.Leaf(jnp.ones((2, 3)))
+    nox.save(tmp_path / "m.nox", model)
+    skeleton = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), model)
+    assert nox.load(tmp_path / "m.nox", like=skeleton) == model
+    with pytest.raises(nox.FormatError, match=r"does not match like= at \.w: the file has float32\[2, 3\], like= has float32\[3, 3\]"):
+        nox.load(tmp_path / "m.nox", like=ckpt_models.Leaf(jax.ShapeDtypeStruct((3, 3), jnp.float32)))
+    with pytest.raises(nox.FormatError, match=r"does not match like= at \.w: the file has float32\[2, 3\], like= has bfloat16"):
+        nox.load(tmp_path / "m.nox", like=ckpt_models.Leaf(jnp.ones((2, 3), jnp.bfloat16)))
+    with pytest.raises(nox.FormatError, match=r"leaf 1 is nothing \(the file has fewer leaves\) in the file but \.note in like="):
+        nox.load(tmp_path / "m.nox", like=ckpt_models.Leaf(jnp.ones((2, 3)), note=jnp.ones(1)))
+
+
+def test_like_places_arrays_with_named_shardings(tmp_path: Path) -> None:
+    result = run_python(
+        f"""
+        import jax, jax.numpy as jnp, numpy as np, noxjax as nox, ckpt_models
+        from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+        assert len(jax.devices()) == 8
+        mesh = Mesh(np.array(jax.devices()).reshape(4, 2), ("data", "model"))
+        model = ckpt_models.Leaf(jnp.arange(64.0).reshape(8, 8))
+        sharded = jax.device_put(model.w, NamedSharding(mesh, P("data", "model")))
+        nox.save({str(tmp_path / 's.nox')!r}, ckpt_models.Leaf(sharded))  # gathers one array at a time
+        target = NamedSharding(mesh, P(None, "model"))
+        skeleton = ckpt_models.Leaf(jax.ShapeDtypeStruct((8, 8), jnp.float32, sharding=target))
+        loaded = nox.load({str(tmp_path / 's.nox')!r}, like=skeleton)
+        assert loaded.w.sharding == target, loaded.w.sharding
+        assert loaded == model
+        print("ok")
+        """,
+        XLA_FLAGS="--xla_force_host_platform_device_count=8",
+    )
+    assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_failed_save_leaves_the_old_file(tmp_path: Path) -> None:
+    path = tmp_path / "m.nox"
+    nox.save(path, ckpt_models.Leaf(jnp.ones(2)))
+    before = path.read_bytes()
+
+    class Opaque(nox.Module):
+        thing: Any = nox.field(static=True)
+
+    with pytest.raises(nox.FormatError, match=r"cannot save \.note\.thing = .*object"):
+        nox.save(path, ckpt_models.Leaf(jnp.ones(3), note=Opaque(object())))
+    with pytest.raises(nox.FormatError, match=r"cannot save \['note'\] = .*lambda"):
+        nox.save(path, {"note": lambda: 0})
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["m.nox"]
+
+
+def test_killed_save_leaves_previous_file_loadable(tmp_path: Path) -> None:
+    path = tmp_path / "m.nox"
+    nox.save(path, ckpt_models.Leaf(jnp.ones(2)))
+    process = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import numpy as np, noxjax as nox, ckpt_models
+            big = {{str(i): np.full((1024, 1024), i, np.float32) for i in range(400)}}
+            print("saving", flush=True)
+            while True:
+                nox.save({str(path)!r}, ckpt_models.Leaf(big))
+        """)],
+        env={**os.environ, "PYTHONPATH": str(TESTS)},
+        stdout=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stdout.readline().strip() == b"saving"
+    deadline = time.monotonic() + 60
+    while not any(p.name.endswith(".noxtmp") for p in tmp_path.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    loaded = nox.load(path)  # the old file, or a complete new one
+    assert isinstance(loaded, ckpt_models.Leaf)
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "m.nox"]
+    assert all(name.startswith(".m.nox.") and name.endswith(".noxtmp") for name in leftovers)
+    nox.save(path, ckpt_models.Leaf(jnp.zeros(1)))  # the next save removes the dead process's temp file
+    assert sorted(os.listdir(tmp_path)) == ["m.nox"]
+
+
+def test_mmap_maps_instead_of_reading(tmp_path: Path) -> None:
+    big = {str(i): np.full((512, 512), i, np.float32) for i in range(64)}  # 64 MiB
+    nox.save(tmp_path / "big.nox", big)
+    loaded = nox.load(tmp_path / "big.nox", mmap=True)
+    array = loaded["7"]
+    assert not array.flags.writeable and float(array[3, 3]) == 7.0
+    base: Any = array
+    while isinstance(base, np.ndarray):
+        base = base.base
+    base = base.obj if isinstance(base, memoryview) else base
+    assert isinstance(base, mmap.mmap)  # backed by the file map
+    assert float(jnp.sum(loaded["1"])) == 512 * 512
+
+
+def test_mmap_verifies_only_when_asked(tmp_path: Path) -> None:
+    path = tmp_path / "m.nox"
+    nox.save(path, {"w": np.ones(1000, np.float32)})
+    data = bytearray(path.read_bytes())
+    data[-100] ^= 0xFF  # inside the array (the file ends with 32 bytes of padding)
+    path.write_bytes(bytes(data))
+    assert nox.load(path, mmap=True)["w"].shape == (1000,)
+    with pytest.raises(nox.FormatError, match="checksum of array .*'w'"):
+        nox.load(path, mmap=True, verify=True)
+    with pytest.raises(nox.FormatError, match="checksum"):
+        nox.load(path)
+    assert nox.load(path, verify=False)["w"].shape == (1000,)
+
+
+def test_unknown_and_changed_classes(tmp_path: Path) -> None:
+    class Temporary(nox.Module, name="tests.Temporary"):
+        w: jax.Array
+
+    nox.save(tmp_path / "t.nox", Temporary(jnp.ones(1)))
+    result = run_python(f"import noxjax as nox; nox.load({str(tmp_path / 't.nox')!r})")
+    assert "unknown module class 'tests.Temporary'" in result.stderr and "import the module" in result.stderr
+
+    class Temporary(nox.Module, name="tests.Temporary"):  # type: ignore[no-redef]  # noqa: F811
+        w: jax.Array
+        extra: int = 0
+
+    with pytest.raises(nox.FormatError, match=r"Temporary at the root has changed since the file was written: fields missing from the file: \['extra'\]"):
+        nox.load(tmp_path / "t.nox")
+
+
+def test_saving_a_local_class_warns(tmp_path: Path) -> None:
+    class Local(nox.Module):
+        w: jax.Array
+
+    with pytest.warns(UserWarning, match="only this program can load the file"):
+        nox.save(tmp_path / "l.nox", Local(jnp.ones(1)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nox.save(tmp_path / "ok.nox", ckpt_models.Leaf(jnp.ones(1)))
+
+
+def test_inspect_and_cli(tmp_path: Path) -> None:
+    nox.save(tmp_path / "m.nox", ckpt_models.build()["model"])
+    info = nox.inspect(tmp_path / "m.nox")
+    assert info.arrays[0] == (".layers[0].w", "float32", (2, 2), 16) and info.classes == ["noxjax.Sequential", "tests.Leaf"]
+    result = subprocess.run([sys.executable, "-m", "noxjax", "inspect", str(tmp_path / "m.nox")], capture_output=True, text=True)
+    assert ".layers[2].w" in result.stdout and "float32" in result.stdout and result.returncode == 0
+    bad = subprocess.run([sys.executable, "-m", "noxjax", "inspect", str(tmp_path / "missing.nox")], capture_output=True, text=True)
+    assert bad.returncode == 1 and "error:" in bad.stderr
