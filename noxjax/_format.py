@@ -16,15 +16,13 @@ huge allocation.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import mmap
 import struct
 import zlib
-from collections.abc import Iterator
-import functools
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, cast
 
@@ -34,6 +32,7 @@ import ml_dtypes
 import msgpack  # type: ignore[import-untyped]  # pyright: ignore[reportMissingTypeStubs]
 import numpy as np
 
+from ._checksum import CHUNK, Checksum
 from ._errors import FormatError
 
 __all__ = [
@@ -61,9 +60,9 @@ ALIGN = 64
 _PREFIX = struct.Struct("<7sHQ")
 _CRC = struct.Struct("<I")
 _CRC_PLACEHOLDER = b"\0\0\0\0"
-_OVERLAP_BYTES = 1 << 20  # arrays at least this large get their crc32 on a worker thread
 
 _packb = cast(Callable[..., bytes], msgpack.packb)  # pyright: ignore[reportUnknownMemberType]
+_Packer = cast(Callable[..., Any], msgpack.Packer)  # pyright: ignore[reportUnknownMemberType]
 _unpackb = cast(Callable[..., Any], msgpack.unpackb)  # pyright: ignore[reportUnknownMemberType]
 
 
@@ -92,7 +91,7 @@ def dtype_from_name(name: Any, where: str = "") -> np.dtype[Any]:
     return np.dtype(name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ArrayEntry:
     path: str
     dtype: np.dtype[Any]
@@ -103,17 +102,23 @@ class ArrayEntry:
     key_impl: str | None = None  # PRNG key arrays: the data is stored, this names the impl
 
     def describe(self) -> dict[str, Any]:
+        """The header map of this entry (docs/format.md)."""
         entry: dict[str, Any] = {
             "path": self.path,
-            "dtype": str(self.dtype),
+            "dtype": dtype_name(self.dtype),
             "shape": list(self.shape),
             "offset": self.offset,
             "nbytes": self.nbytes,
-            "crc32": self.crc32,
         }
         if self.key_impl is not None:
             entry["key_impl"] = self.key_impl
+        entry["crc32"] = self.crc32  # last: the writer patches these 4 bytes in place
         return entry
+
+
+@functools.lru_cache(maxsize=None)
+def dtype_name(dtype: np.dtype[Any]) -> str:
+    return str(dtype)
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,8 @@ class Header:
 
 
 def _is_key(x: Any) -> bool:
-    return isinstance(x, jax.Array) and bool(jnp.issubdtype(x.dtype, jax.dtypes.prng_key))
+    dtype: Any = getattr(x, "dtype", None)
+    return dtype is not None and not isinstance(dtype, np.dtype) and bool(jnp.issubdtype(dtype, jax.dtypes.prng_key))
 
 
 def _key_impl(x: Any) -> str:
@@ -153,53 +159,48 @@ def _stored(x: Any) -> tuple[np.dtype[Any], tuple[int, ...], str | None]:
     return np.dtype(x.dtype), tuple(x.shape), None
 
 
+def stored_layout(arrays: list[tuple[str, Any]]) -> list[tuple[np.dtype[Any], tuple[int, ...], str | None]]:
+    return [_stored(x) for _, x in arrays]
+
+
 def _align(n: int) -> int:
     return -(-n // ALIGN) * ALIGN
-
-
-def _pack_header(tree: Any, entries: list[ArrayEntry], metadata: Any) -> bytes:
-    return pack_body({"tree": tree, "arrays": [e.describe() for e in entries], "metadata": metadata})
 
 
 def pack_body(body: dict[str, Any]) -> bytes:
     return _packb(body, use_bin_type=True)
 
 
-def _layout(tree: Any, arrays: list[tuple[str, Any]], metadata: Any) -> tuple[list[ArrayEntry], bytes]:
-    """Entries at absolute offsets and the header bytes, with crc32 placeholders.
+def _pack_header(tree: Any, entries: Iterable[ArrayEntry], count: int, metadata: Any) -> tuple[bytes, list[int]]:
+    """The msgpack header, packed one entry at a time, and where each crc32 sits in it.
 
-    Offsets depend on the header length, which depends on how msgpack sizes the
-    offsets, so grow the data start until the header fits before it.
+    `describe` puts "crc32" last, so an entry's 4 checksum bytes end the entry.
     """
-    stored = [(path, *_stored(x)) for path, x in arrays]
-    data_start = _align(_PREFIX.size + _CRC.size)
-    while True:
-        entries: list[ArrayEntry] = []
-        offset = data_start
-        for path, dtype, shape, key_impl in stored:
-            nbytes = math.prod(shape) * dtype.itemsize
-            entries.append(ArrayEntry(path, dtype, shape, offset, nbytes, _CRC_PLACEHOLDER, key_impl))
-            offset = _align(offset + nbytes)
-        header = _pack_header(tree, entries, metadata)
-        needed = _align(_PREFIX.size + len(header) + _CRC.size)
-        if needed <= data_start:
-            return entries, header
-        data_start = needed
+    packer = _Packer(use_bin_type=True, autoreset=False)
+    packer.pack_map_header(3)
+    packer.pack("tree")
+    packer.pack(tree)
+    packer.pack("arrays")
+    packer.pack_array_header(count)
+    crc_positions: list[int] = []
+    for entry in entries:
+        packer.pack(entry.describe())
+        crc_positions.append(len(packer.getbuffer()) - _CRC.size)
+    packer.pack("metadata")
+    packer.pack(metadata)
+    return cast(bytes, packer.bytes()), crc_positions
 
 
-@functools.cache
-def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="noxjax-crc32")
-
-
-def _crc(data: memoryview) -> Future[int] | int:
-    if data.nbytes >= _OVERLAP_BYTES:
-        return _pool().submit(zlib.crc32, data)
-    return zlib.crc32(data)
-
-
-def _result(crc: Future[int] | int) -> int:
-    return crc if isinstance(crc, int) else crc.result()
+def _entries_at(
+    paths: list[str], stored: list[tuple[np.dtype[Any], tuple[int, ...], str | None]], data_start: int | None
+) -> Iterator[ArrayEntry]:
+    """Entries laid out from `data_start`; with None, every offset is the largest u64
+    (the widest msgpack int), for an upper bound on the header length."""
+    offset = data_start or 0
+    for path, (dtype, shape, key_impl) in zip(paths, stored):
+        nbytes = math.prod(shape) * dtype.itemsize
+        yield ArrayEntry(path, dtype, shape, offset if data_start else 2**64 - 1, nbytes, _CRC_PLACEHOLDER, key_impl)
+        offset = _align(offset + nbytes)
 
 
 def _write_all(f: IO[bytes], data: bytes | memoryview) -> None:
@@ -209,26 +210,40 @@ def _write_all(f: IO[bytes], data: bytes | memoryview) -> None:
 
 
 def write(f: IO[bytes], tree: Any, arrays: list[tuple[str, Any]], metadata: Any) -> None:
-    """Stream a checkpoint into the seekable binary file `f`, one array at a time."""
-    entries, header = _layout(tree, arrays, metadata)
-    _write_all(f, _PREFIX.pack(MAGIC, VERSION, len(header)) + header + _CRC_PLACEHOLDER)
-    position = _PREFIX.size + len(header) + _CRC.size
-    crcs: list[Future[int] | int] = []
-    for entry, (_, x) in zip(entries, arrays):
+    """Stream a checkpoint into the seekable binary file `f`, one array at a time.
+
+    The data start comes from an upper bound on the header length (every offset
+    at its widest), so the header is packed once more, with the real offsets and
+    placeholder checksums. After streaming the arrays, the checksums are patched
+    into those bytes and the header is rewritten in place.
+    """
+    paths = [path for path, _ in arrays]
+    stored = stored_layout(arrays)
+    widest, _ = _pack_header(tree, _entries_at(paths, stored, None), len(paths), metadata)
+    data_start = _align(_PREFIX.size + len(widest) + _CRC.size)
+    header, crc_positions = _pack_header(tree, _entries_at(paths, stored, data_start), len(paths), metadata)
+    prefix = _PREFIX.pack(MAGIC, VERSION, len(header))
+    _write_all(f, prefix + header + _CRC_PLACEHOLDER + bytes(data_start - len(prefix) - len(header) - _CRC.size))
+    position = data_start
+    checksums: list[Checksum] = []
+    for entry, (_, x) in zip(_entries_at(paths, stored, data_start), arrays):
         data = _bytes_of(host_array(x))
-        _write_all(f, bytes(entry.offset - position))
-        crcs.append(_crc(data))
+        _write_all(f, _ZEROS[: entry.offset - position])
+        checksum = Checksum()
+        checksum.update(data)
+        checksums.append(checksum)
         _write_all(f, data)
         position = entry.offset + entry.nbytes
-    _write_all(f, bytes(_align(position) - position))
-    final = [
-        ArrayEntry(e.path, e.dtype, e.shape, e.offset, e.nbytes, _CRC.pack(_result(c)), e.key_impl)
-        for e, c in zip(entries, crcs)
-    ]
-    header = _pack_header(tree, final, metadata)
+    _write_all(f, _ZEROS[: _align(position) - position])
+    patched = bytearray(header)
+    for at, checksum in zip(crc_positions, checksums):
+        patched[at : at + _CRC.size] = _CRC.pack(checksum.value())
     f.seek(0)
-    _write_all(f, _PREFIX.pack(MAGIC, VERSION, len(header)) + header + _CRC.pack(zlib.crc32(header)))
+    _write_all(f, prefix + patched + _CRC.pack(zlib.crc32(patched)))
     f.seek(0, io.SEEK_END)
+
+
+_ZEROS = bytes(ALIGN)
 
 
 # --------------------------------------------------------------------- reading
@@ -263,10 +278,6 @@ def _read_exact(f: IO[bytes], n: int, offset: int, name: str) -> bytes:
     if len(data) != n:
         raise FormatError(f"{name} ends at offset {offset + len(data)}, inside data expected to run to {offset + n}")
     return data
-
-
-def stored_layout(arrays: list[tuple[str, Any]]) -> list[tuple[np.dtype[Any], tuple[int, ...], str | None]]:
-    return [_stored(x) for _, x in arrays]
 
 
 def unpack_header(header: bytes, name: str) -> dict[str, Any]:
@@ -330,8 +341,7 @@ def _entry(raw: Any, i: int, data_start: int, size: int, name: str) -> ArrayEntr
 
 def _bytes_of(array: np.ndarray[Any, Any]) -> memoryview:
     """The raw bytes of a C-contiguous array (ml_dtypes arrays export no buffer themselves)."""
-    flat: np.ndarray[Any, Any] = np.ravel(array)
-    return flat.view(np.uint8).data  # pyright: ignore[reportUnknownMemberType]
+    return array.reshape(-1).view(np.uint8).data  # pyright: ignore[reportUnknownMemberType]
 
 
 def _aligned_buffer(nbytes: int) -> np.ndarray[Any, Any]:
@@ -341,23 +351,34 @@ def _aligned_buffer(nbytes: int) -> np.ndarray[Any, Any]:
 
 
 def read_arrays(f: IO[bytes], header: Header, verify: bool, name: str = "the file") -> Iterator[np.ndarray[Any, Any]]:
-    """Each array of the file as a host numpy array, read into a 64-byte-aligned buffer."""
-    pending: list[tuple[ArrayEntry, Future[int] | int]] = []
+    """Each array of the file as a read-only host array in a 64-byte-aligned buffer.
+
+    With `verify`, checksums run on worker threads while the next bytes are read;
+    a mismatch raises after the last array, before anything is built from them.
+    """
+    raw = cast(io.RawIOBase, f)
+    pending: list[tuple[ArrayEntry, Checksum]] = []
     for entry in header.arrays:
         buffer = _aligned_buffer(entry.nbytes)
+        view, checksum = buffer.data, Checksum()
         f.seek(entry.offset)
-        got = cast(io.RawIOBase, f).readinto(buffer.data)
-        if got != entry.nbytes:
-            raise FormatError(f"{name} ends inside array {entry.path!r} (offset {entry.offset})")
-        if verify:
-            pending.append((entry, _crc(buffer.data)))
-        yield np.ndarray(entry.shape, entry.dtype, buffer=buffer)
-    for entry, crc in pending:
-        if _CRC.pack(_result(crc)) != entry.crc32:
-            raise FormatError(
-                f"{name}: the checksum of array {entry.path!r} (offset {entry.offset}, {entry.nbytes} bytes) "
-                f"does not match; the file is corrupt. verify=False skips checks, at your own risk"
-            )
+        for start in range(0, entry.nbytes, CHUNK):
+            chunk = view[start : start + CHUNK]
+            if raw.readinto(chunk) != chunk.nbytes:
+                raise FormatError(f"{name} ends inside array {entry.path!r} (offset {entry.offset})")
+            if verify:
+                checksum.update(chunk)
+        pending.append((entry, checksum))
+        array = np.ndarray(entry.shape, entry.dtype, buffer=buffer)
+        array.flags.writeable = False
+        yield array
+    if verify:
+        for entry, checksum in pending:
+            if _CRC.pack(checksum.value()) != entry.crc32:
+                raise FormatError(
+                    f"{name}: the checksum of array {entry.path!r} (offset {entry.offset}, {entry.nbytes} bytes) "
+                    f"does not match; the file is corrupt. verify=False skips checks, at your own risk"
+                )
 
 
 def map_arrays(fileno: int, header: Header, verify: bool, name: str = "the file") -> list[np.ndarray[Any, Any]]:
