@@ -19,6 +19,9 @@ from ._filtering import map_where as map_where
 from ._filtering import partition as partition
 from ._filtering import paths as paths
 from ._frozendict import FrozenDict as FrozenDict
+from ._jit import Jit as Jit
+from ._jit import jit as jit
+from ._jit import set_cache_size as set_cache_size
 from ._method import BoundMethod as BoundMethod
 from ._module import Module as Module
 from ._module import is_module as is_module
@@ -27,6 +30,17 @@ from ._module import replace as replace
 from ._pytree import FieldKey as FieldKey
 from ._registry import register_function as register_function
 from ._sequential import Sequential as Sequential
+from ._stack import Scan as Scan
+from ._stack import stack as stack
+from ._stack import unstack as unstack
+from ._transforms import Grad as Grad
+from ._transforms import Remat as Remat
+from ._transforms import ValueAndGrad as ValueAndGrad
+from ._transforms import VMap as VMap
+from ._transforms import grad as grad
+from ._transforms import remat as remat
+from ._transforms import value_and_grad as value_and_grad
+from ._transforms import vmap as vmap
 from ._serialize import FileInfo as FileInfo
 from ._serialize import dumps as dumps
 from ._serialize import inspect as inspect
@@ -48,22 +62,30 @@ __all__ = [
     "FormatError",
     "FrozenDict",
     "FrozenError",
+    "Grad",
+    "Jit",
     "LabelError",
     "Module",
     "NoxError",
     "PathError",
+    "Remat",
+    "Scan",
     "Sequential",
     "Tag",
     "TracerComparisonError",
     "UnhashableModuleError",
+    "VMap",
+    "ValueAndGrad",
     "Where",
     "at",
     "combine",
     "dumps",
     "field",
     "filter",
+    "grad",
     "inspect",
     "is_module",
+    "jit",
     "labeler",
     "labels",
     "load",
@@ -73,7 +95,13 @@ __all__ = [
     "partition",
     "paths",
     "register_function",
+    "remat",
     "replace",
     "save",
+    "set_cache_size",
+    "stack",
     "tag",
+    "unstack",
+    "value_and_grad",
+    "vmap",
 ]

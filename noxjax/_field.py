@@ -17,7 +17,7 @@ _MISSING: Any = dataclasses.MISSING
 
 
 class FieldOptions(NamedTuple):
-    static: bool | None = None
+    static: bool | str | None = None  # str: the internal "open" rule of transform options
     tags: tuple[str, ...] = ()
 
 
@@ -86,6 +86,13 @@ def field(
         kw_only=kw_only,
         metadata=md,
     )
+
+
+def open_field(*, default: Any = _MISSING) -> Any:
+    """A field of a transform: callables and `where`s are held by identity if not savable."""
+    from ._static import OPEN
+
+    return dataclasses.field(default=default, metadata={_KEY: FieldOptions(OPEN, ())})
 
 
 def field_options(f: dataclasses.Field[Any]) -> FieldOptions:

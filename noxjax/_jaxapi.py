@@ -27,6 +27,7 @@ __all__ = [
     "tree_flatten_none_as_leaf",
     "tree_flatten_with_path_none_as_leaf",
     "flatten_one_level_with_path",
+    "tree_leaves_stop_at_modules",
     "tree_flatten_with_path",
 ]
 
@@ -75,6 +76,18 @@ def tree_flatten_none_as_leaf(tree: Any) -> tuple[list[Any], PyTreeDef]:
 
 def tree_flatten_with_path_none_as_leaf(tree: Any) -> tuple[list[tuple[KeyPath, Any]], PyTreeDef]:
     return _flatten_with_path_is_leaf(tree, _is_none)
+
+
+_leaves_is_leaf = cast(Callable[[Any, _IsLeaf], list[Any]], _jtu.tree_leaves)  # pyright: ignore[reportUnknownMemberType]
+
+
+def _is_module_node(x: object) -> bool:
+    return "__nox_info__" in type(x).__dict__
+
+
+def tree_leaves_stop_at_modules(tree: Any) -> list[Any]:
+    """The leaves of `tree`, with every module kept whole as one leaf."""
+    return _leaves_is_leaf(tree, _is_module_node)
 
 
 def flatten_one_level_with_path(node: Any) -> tuple[list[tuple[KeyPath, Any]], PyTreeDef]:

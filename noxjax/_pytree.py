@@ -34,7 +34,7 @@ class FieldKey(GetAttrKey):  # type: ignore[misc]  # untyped in jaxlib 0.4
 
     name: str
     owner: type
-    static: bool | None
+    static: bool | str | None
     tags: tuple[str, ...]
     metadata: Mapping[str, Any]
 
@@ -42,7 +42,7 @@ class FieldKey(GetAttrKey):  # type: ignore[misc]  # untyped in jaxlib 0.4
         self,
         name: str,
         owner: type,
-        static: bool | None = None,
+        static: bool | str | None = None,
         tags: tuple[str, ...] = (),
         metadata: Mapping[str, Any] = MappingProxyType({}),
     ) -> None:
@@ -67,7 +67,7 @@ class ClassInfo:
 
     def __init__(
         self,
-        spec: tuple[tuple[str, bool | None], ...],
+        spec: tuple[tuple[str, bool | str | None], ...],
         keys: dict[str, FieldKey],
         custom_init: bool,
         kw_only: bool,

@@ -19,7 +19,7 @@ from ._frozendict import FrozenDict, sorted_keys
 from ._jaxapi import DictKey, SequenceKey, Tracer, is_leaf_treedef, register_pytree_with_keys, tree_flatten
 from ._registry import function_name
 
-__all__ = ["STATIC", "CHILD", "MIXED", "Mixed", "classify", "is_array", "fast_kind", "add_child_type"]
+__all__ = ["STATIC", "CHILD", "MIXED", "OPEN", "Mixed", "classify", "canonical", "is_array", "fast_kind", "add_child_type"]
 
 STATIC: Final = 0
 CHILD: Final = 1
@@ -93,10 +93,18 @@ def _canon_scalar(value: Any) -> object:
     return value  # int, str, None
 
 
-def classify(value: Any, static: bool | None, where: str) -> tuple[int, Any, object]:
+OPEN: Final = "open"  # a `static` setting for transform options: the rule, else any hashable
+
+
+def classify(value: Any, static: bool | str | None, where: str) -> tuple[int, Any, object]:
     """(kind, stored value, canonical form) of a field value; raises FieldError."""
     if static is None:
         return _infer(value, where)
+    if static == OPEN:
+        try:
+            return _infer(value, where)
+        except FieldError:
+            return _static_any(value, where)
     if is_array(value) and static:
         raise FieldError(
             f"{where} is declared static=True but holds an array; arrays are always "
@@ -126,6 +134,20 @@ def _static_any(value: Any, where: str) -> tuple[int, Any, object]:
     return STATIC, value, (_ANY, tp, value)
 
 
+def canonical(value: Any) -> object:
+    """The canonical form of a static argument leaf; TypeError if it is unhashable."""
+    if value.__class__ in _JSON_SCALARS:
+        return _canon_scalar(value)
+    try:
+        kind, _, canon = _infer(value, "")
+        if kind == STATIC:
+            return canon
+    except FieldError:
+        pass
+    hash(value)
+    return (_ANY, value.__class__, value)
+
+
 def _freeze_children(value: Any) -> Any:
     tp: type[Any] = value.__class__
     if tp is list or tp is tuple:
@@ -153,8 +175,8 @@ def _infer(value: Any, where: str) -> tuple[int, Any, object]:
     if isinstance(value, np.dtype):
         dtype: np.dtype[Any] = value  # pyright: ignore[reportUnknownVariableType]
         return STATIC, dtype, (_DTYPE, dtype)
-    if _is_scalar_type(value):
-        return STATIC, value, (_TYPE, value)
+    if _is_scalar_type(value) or (isinstance(value, type) and "__nox_info__" in value.__dict__):
+        return STATIC, value, (_TYPE, value)  # dtypes' scalar types, module classes
     if is_array(value):
         if isinstance(value, (jax.Array, Tracer, np.generic)):
             add_child_type(tp)

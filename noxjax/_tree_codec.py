@@ -143,6 +143,8 @@ def _jnp_scalar_type(name: str) -> Any:
 
 
 def _encode_scalar_type(x: type[Any], path: str) -> Any:
+    if is_module_class(x):
+        return {"t": "cls", "v": class_info(x).name}
     if x in (bool, int, float, complex):
         return {"t": "stype", "ns": "py", "v": x.__name__}
     if issubclass(x, np.generic):
@@ -279,6 +281,10 @@ def _decode_tuple(node: Node, arrays: list[Any], path: str, depth: int) -> tuple
     return tuple(_decode_items(node, arrays, path, depth))
 
 
+def _decode_class(node: Node, arrays: list[Any], path: str, depth: int) -> Any:
+    return _class(node["v"], path)
+
+
 def _decode_dtype(node: Node, arrays: list[Any], path: str, depth: int) -> Any:
     return dtype_from_name(node["v"], path)
 
@@ -293,6 +299,7 @@ _DECODERS: dict[object, Callable[[Node, list[Any], str, int], Any]] = {
     "bm": _decode_method,
     "fn": _decode_function,
     "dtype": _decode_dtype,
+    "cls": _decode_class,
     "stype": _decode_scalar_type,
     "int": _decode_int,
     "complex": _decode_complex,

@@ -12,12 +12,12 @@ import ast
 import functools
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Union
 
 from jax.tree_util import DictKey, FlattenedIndexKey, GetAttrKey, SequenceKey
 
 from ._jaxapi import KeyPath
+from ._module import Module
 from ._pytree import FieldKey
 
 __all__ = ["Tag", "tag", "Where", "Matcher", "compile_where", "glob_components", "key_component"]
@@ -27,8 +27,7 @@ STAR: Component = ("*", None)
 DOUBLE_STAR: Component = ("**", None)
 
 
-@dataclass(frozen=True)
-class Tag:
+class Tag(Module, name="noxjax.Tag"):
     """Selects the leaves of fields declared with `nox.field(tags=(name, ...))`."""
 
     name: str

@@ -1,0 +1,81 @@
+"""Per-call dispatch cost of nox.Jit against raw jax.jit on the same pytree and
+against equinox.filter_jit: 200 pipelined calls, blocking only on the last.
+
+    python benchmarks/dispatch.py
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+import noxjax as nox
+from _timing import print_table
+
+
+class Linear(nox.Module):
+    w: jax.Array
+    b: jax.Array
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return jnp.tanh(self.w @ x + self.b)
+
+
+class EqxLinear(eqx.Module):
+    w: jax.Array
+    b: jax.Array
+
+    def __call__(self, x: jax.Array, *, key: Any = None) -> jax.Array:
+        return jnp.tanh(self.w @ x + self.b)
+
+
+def pipelined(call: Callable[[], Any], calls: int = 200, repeat: int = 7) -> float:
+    """Seconds per call, issuing `calls` calls and blocking on the last one."""
+    jax.block_until_ready(call())
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(calls - 1):
+            call()
+        jax.block_until_ready(call())
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best
+
+
+def main() -> None:
+    rows = []
+    for depth in (3, 100):
+        keys = jax.random.split(jax.random.key(0), depth)
+        layers = [Linear(jax.random.normal(k, (8, 8)), jnp.zeros(8)) for k in keys]
+        model = nox.Sequential(layers)
+        eqx_model = eqx.nn.Sequential([EqxLinear(l.w, l.b) for l in layers])
+        x = jnp.ones(8)
+
+        def apply(m: Any, x: jax.Array) -> jax.Array:
+            return m(x)
+
+        raw = jax.jit(apply)
+        nox_method = nox.Jit(model)
+        nox_function = nox.jit(apply)
+        eqx_jit = eqx.filter_jit(apply)
+        t_raw = pipelined(lambda: raw(model, x))
+        t_method = pipelined(lambda: nox_method(x))
+        t_function = pipelined(lambda: nox_function(model, x))
+        t_eqx = pipelined(lambda: eqx_jit(eqx_model, x))
+        rows.append([depth, t_raw * 1e6, t_method * 1e6, t_function * 1e6, t_eqx * 1e6,
+                     t_method / t_raw, t_function / t_raw, t_eqx / t_function])
+    print_table(
+        "per-call cost, us (goals: nox/raw <= 1.2, eqx/nox >= 4)",
+        ["layers", "raw jax.jit", "nox.Jit(model)(x)", "nox.jit(f)(model, x)", "eqx.filter_jit",
+         "Jit(model)/raw", "jit(f)/raw", "eqx/jit(f)"],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()

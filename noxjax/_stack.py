@@ -1,0 +1,89 @@
+"""Stacked modules: `nox.stack`, `nox.unstack`, and `nox.Scan` over their layers."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+import jax
+import jax.numpy as jnp
+
+from ._jaxapi import keystr, tree_flatten, tree_flatten_with_path
+from ._module import Module, is_module
+from ._static import canonical, is_array
+
+__all__ = ["stack", "unstack", "Scan"]
+
+T = TypeVar("T")
+
+
+def stack(modules: Sequence[T]) -> T:
+    """One module whose arrays have a new leading axis, one entry per module.
+
+    The modules must have the same class, structure and statics; otherwise a
+    `ValueError` names the first difference.
+    """
+    if not modules:
+        raise ValueError("nox.stack needs at least one module")
+    flat = [tree_flatten(m) for m in modules]
+    treedef = flat[0][1]
+    for i, (_, other) in enumerate(flat[1:], 1):
+        if other != treedef:
+            raise ValueError(f"nox.stack: module {i} differs from module 0 at {_first_difference(modules[0], modules[i], '')}")
+    return treedef.unflatten([jnp.stack(xs) for xs in zip(*(leaves for leaves, _ in flat))])  # type: ignore[no-any-return]
+
+
+def unstack(stacked: T) -> list[T]:
+    """The modules `nox.stack` was given: slices along the leading axis of every array."""
+    leaves, treedef = tree_flatten(stacked)
+    if not leaves:
+        raise ValueError("nox.unstack: the module has no arrays to split")
+    sizes = {x.shape[0] if getattr(x, "ndim", 0) else None for x in leaves}
+    if len(sizes) != 1 or None in sizes:
+        paths = [f"{keystr(p)}: {getattr(x, 'shape', ())}" for p, x in tree_flatten_with_path(stacked)[0]]
+        raise ValueError(f"nox.unstack: arrays disagree on the leading axis: {', '.join(paths)}")
+    (n,) = sizes
+    return [treedef.unflatten([x[i] for x in leaves]) for i in range(n)]  # type: ignore[misc]
+
+
+def _first_difference(a: Any, b: Any, path: str) -> str:
+    """The path and description of the first static or structural difference."""
+    if type(a) is not type(b):
+        return f"{path or 'the root'} ({type(a).__qualname__} vs {type(b).__qualname__})"
+    if is_module(a):
+        for f in dataclasses.fields(a):
+            x, y = getattr(a, f.name), getattr(b, f.name)
+            if tree_flatten(x)[1] != tree_flatten(y)[1] or _static_differs(x, y):
+                return _first_difference(x, y, f"{path}.{f.name}")
+    elif isinstance(a, (tuple, list)) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            if tree_flatten(x)[1] != tree_flatten(y)[1]:
+                return _first_difference(x, y, f"{path}[{i}]")
+    elif isinstance(a, dict) and list(a) == list(b):
+        for k in a:
+            if tree_flatten(a[k])[1] != tree_flatten(b[k])[1]:
+                return _first_difference(a[k], b[k], f"{path}[{k!r}]")
+    return f"{path or 'the root'} ({a!r} vs {b!r})"
+
+
+def _static_differs(x: Any, y: Any) -> bool:
+    if is_array(x) or is_array(y) or is_module(x):
+        return False
+    try:
+        return canonical(x) != canonical(y)
+    except TypeError:
+        return x is not y
+
+
+class Scan(Module, Generic[T], name="noxjax.Scan"):
+    """Apply the layers of a stacked module in turn, `x = layer(x, *args, **kwargs)`,
+    with `jax.lax.scan`: the body compiles once however many layers there are."""
+
+    stacked: T
+
+    def __call__(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        def body(carry: Any, layer: Any) -> tuple[Any, None]:
+            return layer(carry, *args, **kwargs), None
+
+        return jax.lax.scan(body, x, self.stacked)[0]

@@ -1,0 +1,186 @@
+"""`nox.VMap`, `nox.Grad`, `nox.ValueAndGrad`, `nox.Remat`: JAX transforms as modules.
+
+Each holds `fn` (a module or bound method is a child, so its arrays are traced;
+any other callable is held by identity). Non-array leaves of the arguments are
+static: they are closed over instead of passed through the transform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, overload
+
+import jax
+import jax.numpy as jnp
+from typing_extensions import Concatenate, ParamSpec
+
+from ._field import open_field
+from ._filtering import combine, partition
+from ._jaxapi import KeyPath, tree_flatten
+from ._module import Module
+from ._static import is_array
+from ._where import Where, compile_where
+
+__all__ = ["VMap", "Grad", "ValueAndGrad", "Remat", "vmap", "grad", "value_and_grad", "remat", "split_static"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+def split_static(tree: T) -> tuple[T, Callable[[T], T]]:
+    """(`tree` with non-array leaves replaced by None, a function putting them back)."""
+    leaves, treedef = tree_flatten(tree)
+    statics = {i: x for i, x in enumerate(leaves) if not is_array(x)}
+    if not statics:
+        return tree, lambda dynamic: dynamic
+    dynamic = treedef.unflatten([None if i in statics else x for i, x in enumerate(leaves)])
+
+    def rebuild(traced: T) -> T:
+        parts = treedef.flatten_up_to(traced)
+        return treedef.unflatten([statics[i] if i in statics else x for i, x in enumerate(parts)])  # type: ignore[no-any-return]
+
+    return dynamic, rebuild
+
+
+class VMap(Module, Generic[P, R], name="noxjax.VMap"):
+    """`jax.vmap(fn, in_axes, out_axes)`; `fn_axis=0` also maps over `fn`'s own arrays.
+
+    With `fn_axis=None` (default) `fn`'s arrays are broadcast; with an int they are
+    mapped along that axis (a stacked module: an ensemble).
+    """
+
+    fn: Callable[P, R] = open_field()
+    in_axes: Any = 0
+    out_axes: Any = 0
+    fn_axis: int | None = None
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        (dynamic_args, dynamic_kwargs), rebuild = split_static((args, kwargs))
+        fn, in_axes = self.fn, self.in_axes
+
+        def call(f: Callable[..., Any], *a: Any, **k: Any) -> Any:
+            a2, k2 = rebuild((a, k))
+            return f(*a2, **k2)
+
+        if self.fn_axis is None:
+            mapped = jax.vmap(lambda *a, **k: call(fn, *a, **k), in_axes=in_axes, out_axes=self.out_axes)
+            return mapped(*dynamic_args, **dynamic_kwargs)  # type: ignore[no-any-return]
+        axes = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
+        mapped = jax.vmap(call, in_axes=(self.fn_axis, *axes), out_axes=self.out_axes)
+        return mapped(fn, *dynamic_args, **dynamic_kwargs)  # type: ignore[no-any-return]
+
+
+def _differentiable(where: Where | None) -> Callable[[KeyPath, Any], bool]:
+    matcher = None if where is None else compile_where(where)
+
+    def select(path: KeyPath, leaf: Any) -> bool:
+        if isinstance(leaf, (float, complex)):
+            inexact = True
+        else:
+            inexact = is_array(leaf) and bool(jnp.issubdtype(leaf.dtype, jnp.inexact))
+        return inexact and (matcher is None or matcher(path, leaf))
+
+    return select
+
+
+class Grad(Module, Generic[T, P], name="noxjax.Grad"):
+    """The gradient of `fn` with respect to the inexact leaves of its first argument
+    that `wrt` selects (default: all). The result has the first argument's
+    structure, with None where nothing was differentiated; integer and bool leaves
+    never are. With `has_aux`, returns `(grads, aux)`.
+    """
+
+    fn: Callable[Concatenate[T, P], Any] = open_field()
+    wrt: Where | None = open_field(default=None)
+    has_aux: bool = False
+
+    def __call__(self, x: T, /, *args: P.args, **kwargs: P.kwargs) -> Any:
+        diff, rest = partition(x, _differentiable(self.wrt))
+        fn = self.fn
+        return jax.grad(lambda d: fn(combine(d, rest), *args, **kwargs), has_aux=self.has_aux)(diff)
+
+
+class ValueAndGrad(Module, Generic[T, P], name="noxjax.ValueAndGrad"):
+    """`(fn(x, ...), gradient)` as `nox.Grad` computes it; with `has_aux`,
+    `((value, aux), gradient)`."""
+
+    fn: Callable[Concatenate[T, P], Any] = open_field()
+    wrt: Where | None = open_field(default=None)
+    has_aux: bool = False
+
+    def __call__(self, x: T, /, *args: P.args, **kwargs: P.kwargs) -> tuple[Any, Any]:
+        diff, rest = partition(x, _differentiable(self.wrt))
+        fn = self.fn
+        value_and_grad = jax.value_and_grad(lambda d: fn(combine(d, rest), *args, **kwargs), has_aux=self.has_aux)
+        return value_and_grad(diff)  # type: ignore[no-any-return]
+
+
+class Remat(Module, Generic[P, R], name="noxjax.Remat"):
+    """`jax.checkpoint(fn)`: recompute `fn`'s intermediates in the backward pass."""
+
+    fn: Callable[P, R] = open_field()
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        (dynamic_args, dynamic_kwargs), rebuild = split_static((args, kwargs))
+        fn = self.fn
+
+        def call(*a: Any, **k: Any) -> Any:
+            a2, k2 = rebuild((a, k))
+            return fn(*a2, **k2)
+
+        return jax.checkpoint(call)(*dynamic_args, **dynamic_kwargs)  # type: ignore[no-any-return]
+
+
+@overload
+def vmap(fn: Callable[P, R], /, *, in_axes: Any = 0, out_axes: Any = 0, fn_axis: int | None = None) -> VMap[P, R]: ...
+@overload
+def vmap(*, in_axes: Any = 0, out_axes: Any = 0, fn_axis: int | None = None) -> Callable[[Callable[P, R]], VMap[P, R]]: ...
+def vmap(
+    fn: Callable[P, R] | None = None, /, *, in_axes: Any = 0, out_axes: Any = 0, fn_axis: int | None = None
+) -> VMap[P, R] | Callable[[Callable[P, R]], VMap[P, R]]:
+    """`nox.VMap(fn, ...)`, usable as a decorator."""
+
+    def build(f: Callable[P, R]) -> VMap[P, R]:
+        return VMap(f, in_axes=in_axes, out_axes=out_axes, fn_axis=fn_axis)
+
+    return build if fn is None else build(fn)
+
+
+@overload
+def grad(fn: Callable[Concatenate[T, P], Any], /, *, wrt: Where | None = None, has_aux: bool = False) -> Grad[T, P]: ...
+@overload
+def grad(*, wrt: Where | None = None, has_aux: bool = False) -> Callable[[Callable[Concatenate[T, P], Any]], Grad[T, P]]: ...
+def grad(
+    fn: Callable[Concatenate[T, P], Any] | None = None, /, *, wrt: Where | None = None, has_aux: bool = False
+) -> Grad[T, P] | Callable[[Callable[Concatenate[T, P], Any]], Grad[T, P]]:
+    """`nox.Grad(fn, ...)`, usable as a decorator."""
+
+    def build(f: Callable[Concatenate[T, P], Any]) -> Grad[T, P]:
+        return Grad(f, wrt=wrt, has_aux=has_aux)
+
+    return build if fn is None else build(fn)
+
+
+@overload
+def value_and_grad(
+    fn: Callable[Concatenate[T, P], Any], /, *, wrt: Where | None = None, has_aux: bool = False
+) -> ValueAndGrad[T, P]: ...
+@overload
+def value_and_grad(
+    *, wrt: Where | None = None, has_aux: bool = False
+) -> Callable[[Callable[Concatenate[T, P], Any]], ValueAndGrad[T, P]]: ...
+def value_and_grad(
+    fn: Callable[Concatenate[T, P], Any] | None = None, /, *, wrt: Where | None = None, has_aux: bool = False
+) -> ValueAndGrad[T, P] | Callable[[Callable[Concatenate[T, P], Any]], ValueAndGrad[T, P]]:
+    """`nox.ValueAndGrad(fn, ...)`, usable as a decorator."""
+
+    def build(f: Callable[Concatenate[T, P], Any]) -> ValueAndGrad[T, P]:
+        return ValueAndGrad(f, wrt=wrt, has_aux=has_aux)
+
+    return build if fn is None else build(fn)
+
+
+def remat(fn: Callable[P, R], /) -> Remat[P, R]:
+    """`nox.Remat(fn)`, usable as a decorator."""
+    return Remat(fn)
