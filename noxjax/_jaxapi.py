@@ -23,6 +23,11 @@ __all__ = [
     "register_pytree_with_keys",
     "tree_flatten",
     "device_put",
+    "jit",
+    "vmap",
+    "grad",
+    "value_and_grad",
+    "checkpoint",
     "wrap_key_data",
     "tree_flatten_none_as_leaf",
     "tree_flatten_with_path_none_as_leaf",
@@ -63,6 +68,12 @@ _flatten_with_path_is_leaf = cast(
 
 device_put = cast(Callable[..., Any], jax.device_put)  # pyright: ignore[reportUnknownMemberType]
 wrap_key_data = cast(Callable[..., Any], jax.random.wrap_key_data)
+_Transform = Callable[..., Callable[..., Any]]
+jit = cast(_Transform, jax.jit)  # pyright: ignore[reportUnknownMemberType]
+vmap = cast(_Transform, jax.vmap)
+grad = cast(_Transform, jax.grad)  # pyright: ignore[reportUnknownMemberType]
+value_and_grad = cast(_Transform, jax.value_and_grad)  # pyright: ignore[reportUnknownMemberType]
+checkpoint = cast(_Transform, jax.checkpoint)  # pyright: ignore[reportUnknownMemberType]
 
 
 def _is_none(x: object) -> bool:
@@ -78,7 +89,7 @@ def tree_flatten_with_path_none_as_leaf(tree: Any) -> tuple[list[tuple[KeyPath, 
     return _flatten_with_path_is_leaf(tree, _is_none)
 
 
-_leaves_is_leaf = cast(Callable[[Any, _IsLeaf], list[Any]], _jtu.tree_leaves)  # pyright: ignore[reportUnknownMemberType]
+_leaves_is_leaf = cast(Callable[[Any, _IsLeaf], list[Any]], _jtu.tree_leaves)
 
 
 def _is_module_node(x: object) -> bool:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import functools
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, cast, overload
 
 import jax
-import numpy as np
 from typing_extensions import ParamSpec
 
 from ._field import open_field
 from ._jaxapi import PyTreeDef, Tracer, keystr, tree_flatten, tree_flatten_with_path, tree_leaves_stop_at_modules
+from ._jaxapi import jit as jax_jit
 from ._module import Module
 from ._static import CHILD, add_child_type, canonical, fast_kind, is_array
 from ._where import Where, compile_where
@@ -79,44 +79,46 @@ class Jit(Module, Generic[P, R], name="noxjax.Jit"):
         if self.donate is None and self.in_shardings is None and _all_traced(args, kwargs):
             # Everything is traced: jax.jit's own C++ cache, keyed by the treedef that
             # holds every static, does the rest with a single flatten.
-            if self.out_shardings is None:
-                return _PLAIN(self, args, kwargs)  # type: ignore[no-any-return]
-            return _plain_jit(self.out_shardings)(self, args, kwargs)  # type: ignore[no-any-return]
+            plain = _PLAIN if self.out_shardings is None else _plain_jit(self.out_shardings)
+            result: R = plain(self, args, kwargs)
+            return result
         leaves, treedef = tree_flatten((self, args, kwargs))
-        return _call_slow(self, leaves, treedef, set(map(type, leaves)), args)
+        result = _call_slow(self, leaves, treedef, set(map(type, leaves)), args)
+        return result
 
 
 def _all_traced(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     """Whether every leaf of the arguments is an array or inside a module (traced)."""
     if not kwargs:
         for arg in args:
-            if fast_kind(type(arg)) != CHILD:
+            tp: type = arg.__class__
+            if fast_kind(tp) != CHILD and tp not in _ARRAY_TYPES:
                 break
         else:
             return True
-    leaves = tree_leaves_stop_at_modules((args, kwargs))
-    return all(fast_kind(tp) == CHILD for tp in set(map(type, leaves)))
+    types: set[type] = set(map(type, tree_leaves_stop_at_modules((args, kwargs))))
+    return all(fast_kind(tp) == CHILD or tp in _ARRAY_TYPES for tp in types)
 
 
 @functools.lru_cache(maxsize=64)
 def _plain_jit(out_shardings: Any) -> Callable[..., Any]:
     options = {} if out_shardings is None else {"out_shardings": out_shardings}
-    return jax.jit(_apply_module, **options)
+    return jax_jit(_apply_module, **options)
 
 
 def _apply_module(this: Jit[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     return this.fn(*args, **kwargs)
 
 
-_PLAIN = jax.jit(_apply_module)
+_PLAIN = jax_jit(_apply_module)
 
 
 def _call_slow(jit: Jit[Any, Any], leaves: list[Any], treedef: PyTreeDef, types: set[type], args: tuple[Any, ...]) -> Any:
     for tp in types - _ARRAY_TYPES:
         if tp is not type(None) and any(type(x) is tp and is_array(x) for x in leaves):
             _ARRAY_TYPES.add(tp)
-            if isinstance(next(x for x in leaves if type(x) is tp), (jax.Array, Tracer, np.ndarray, np.generic)):
-                add_child_type(tp)
+            if isinstance(next(x for x in leaves if type(x) is tp), (jax.Array, Tracer)):
+                add_child_type(tp)  # (numpy arrays are not: module fields copy them read-only)
     statics = tuple((i, x) for i, x in enumerate(leaves) if type(x) not in _ARRAY_TYPES)
     key_statics = tuple((i, _canonical(x, i, jit, args, treedef, leaves)) for i, x in statics)
     donated = _donated(jit, treedef, leaves) if jit.donate is not None else ()
@@ -159,9 +161,10 @@ _DONATED = _Cache()
 
 def _donated(jit: Jit[Any, Any], treedef: PyTreeDef, leaves: list[Any]) -> tuple[int, ...]:
     """Indices of the array leaves of positional arguments that `donate` selects."""
-    cached = _DONATED.lookup(treedef)
+    cached: tuple[int, ...] | None = _DONATED.lookup(treedef)
     if cached is None:
-        matcher = compile_where(jit.donate)  # type: ignore[arg-type]
+        assert jit.donate is not None
+        matcher = compile_where(jit.donate)
         cached = tuple(
             i
             for i, (path, leaf) in enumerate(tree_flatten_with_path(treedef.unflatten(leaves))[0])
@@ -189,7 +192,9 @@ def _in_shardings(
 
 
 def _prefix_tuple(shardings: Any, n: int) -> tuple[Any, ...]:
-    return tuple(shardings) if isinstance(shardings, (tuple, list)) else (shardings,) * n
+    if isinstance(shardings, (tuple, list)):
+        return tuple(cast("tuple[Any, ...]", shardings))
+    return (shardings,) * n
 
 
 def _compile(
@@ -217,10 +222,10 @@ def _compile(
     if in_shardings is not None:
         options["in_shardings"] = in_shardings
     if donated:
-        return jax.jit(merge, donate_argnums=0, **options)
+        return jax_jit(merge, donate_argnums=0, **options)
     if not statics:
-        return jax.jit(lambda leaves: _apply(treedef, leaves), **options)
-    return jax.jit(lambda kept: merge([], kept), **options)
+        return jax_jit(functools.partial(_apply, treedef), **options)
+    return jax_jit(functools.partial(merge, []), **options)
 
 
 def _apply(treedef: PyTreeDef, leaves: list[Any]) -> Any:

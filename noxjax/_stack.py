@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import jax
 import jax.numpy as jnp
@@ -39,12 +39,13 @@ def unstack(stacked: T) -> list[T]:
     leaves, treedef = tree_flatten(stacked)
     if not leaves:
         raise ValueError("nox.unstack: the module has no arrays to split")
-    sizes = {x.shape[0] if getattr(x, "ndim", 0) else None for x in leaves}
-    if len(sizes) != 1 or None in sizes:
+    sizes: set[int] = {x.shape[0] if getattr(x, "ndim", 0) else -1 for x in leaves}
+    if len(sizes) != 1 or -1 in sizes:
         paths = [f"{keystr(p)}: {getattr(x, 'shape', ())}" for p, x in tree_flatten_with_path(stacked)[0]]
         raise ValueError(f"nox.unstack: arrays disagree on the leading axis: {', '.join(paths)}")
     (n,) = sizes
-    return [treedef.unflatten([x[i] for x in leaves]) for i in range(n)]  # type: ignore[misc]
+    out: list[T] = [treedef.unflatten([x[i] for x in leaves]) for i in range(n)]
+    return out
 
 
 def _first_difference(a: Any, b: Any, path: str) -> str:
@@ -56,15 +57,19 @@ def _first_difference(a: Any, b: Any, path: str) -> str:
             x, y = getattr(a, f.name), getattr(b, f.name)
             if tree_flatten(x)[1] != tree_flatten(y)[1] or _static_differs(x, y):
                 return _first_difference(x, y, f"{path}.{f.name}")
-    elif isinstance(a, (tuple, list)) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b)):
-            if tree_flatten(x)[1] != tree_flatten(y)[1]:
-                return _first_difference(x, y, f"{path}[{i}]")
-    elif isinstance(a, dict) and list(a) == list(b):
-        for k in a:
-            if tree_flatten(a[k])[1] != tree_flatten(b[k])[1]:
-                return _first_difference(a[k], b[k], f"{path}[{k!r}]")
+    elif type(a) in (tuple, list, dict):
+        keys, other = _items(a), _items(b)
+        if list(keys) == list(other):
+            for k, x in keys.items():
+                if tree_flatten(x)[1] != tree_flatten(other[k])[1] or _static_differs(x, other[k]):
+                    return _first_difference(x, other[k], f"{path}[{k!r}]")
     return f"{path or 'the root'} ({a!r} vs {b!r})"
+
+
+def _items(container: object) -> dict[object, object]:
+    if isinstance(container, dict):
+        return dict(cast("dict[object, object]", container))
+    return dict(enumerate(cast("tuple[object, ...]", container)))
 
 
 def _static_differs(x: Any, y: Any) -> bool:

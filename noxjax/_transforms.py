@@ -8,15 +8,19 @@ static: they are closed over instead of passed through the transform.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, cast, overload
 
-import jax
+import functools
+
 import jax.numpy as jnp
 from typing_extensions import Concatenate, ParamSpec
 
 from ._field import open_field
 from ._filtering import combine, partition
-from ._jaxapi import KeyPath, tree_flatten
+from ._jaxapi import KeyPath, checkpoint, tree_flatten
+from ._jaxapi import grad as jax_grad
+from ._jaxapi import value_and_grad as jax_value_and_grad
+from ._jaxapi import vmap as jax_vmap
 from ._module import Module
 from ._static import is_array
 from ._where import Where, compile_where
@@ -56,7 +60,8 @@ class VMap(Module, Generic[P, R], name="noxjax.VMap"):
     fn_axis: int | None = None
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        (dynamic_args, dynamic_kwargs), rebuild = split_static((args, kwargs))
+        both = cast("tuple[tuple[Any, ...], dict[str, Any]]", (args, kwargs))
+        (dynamic_args, dynamic_kwargs), rebuild = split_static(both)
         fn, in_axes = self.fn, self.in_axes
 
         def call(f: Callable[..., Any], *a: Any, **k: Any) -> Any:
@@ -64,11 +69,12 @@ class VMap(Module, Generic[P, R], name="noxjax.VMap"):
             return f(*a2, **k2)
 
         if self.fn_axis is None:
-            mapped = jax.vmap(lambda *a, **k: call(fn, *a, **k), in_axes=in_axes, out_axes=self.out_axes)
-            return mapped(*dynamic_args, **dynamic_kwargs)  # type: ignore[no-any-return]
-        axes = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
-        mapped = jax.vmap(call, in_axes=(self.fn_axis, *axes), out_axes=self.out_axes)
-        return mapped(fn, *dynamic_args, **dynamic_kwargs)  # type: ignore[no-any-return]
+            mapped = jax_vmap(functools.partial(call, fn), in_axes=in_axes, out_axes=self.out_axes)
+            result: R = mapped(*dynamic_args, **dynamic_kwargs)
+            return result
+        axes = cast("tuple[object, ...]", in_axes) if isinstance(in_axes, tuple) else (in_axes,) * len(args)
+        result = jax_vmap(call, in_axes=(self.fn_axis, *axes), out_axes=self.out_axes)(fn, *dynamic_args, **dynamic_kwargs)
+        return result
 
 
 def _differentiable(where: Where | None) -> Callable[[KeyPath, Any], bool]:
@@ -98,7 +104,11 @@ class Grad(Module, Generic[T, P], name="noxjax.Grad"):
     def __call__(self, x: T, /, *args: P.args, **kwargs: P.kwargs) -> Any:
         diff, rest = partition(x, _differentiable(self.wrt))
         fn = self.fn
-        return jax.grad(lambda d: fn(combine(d, rest), *args, **kwargs), has_aux=self.has_aux)(diff)
+
+        def loss(d: T) -> Any:
+            return fn(combine(d, rest), *args, **kwargs)
+
+        return jax_grad(loss, has_aux=self.has_aux)(diff)
 
 
 class ValueAndGrad(Module, Generic[T, P], name="noxjax.ValueAndGrad"):
@@ -112,8 +122,12 @@ class ValueAndGrad(Module, Generic[T, P], name="noxjax.ValueAndGrad"):
     def __call__(self, x: T, /, *args: P.args, **kwargs: P.kwargs) -> tuple[Any, Any]:
         diff, rest = partition(x, _differentiable(self.wrt))
         fn = self.fn
-        value_and_grad = jax.value_and_grad(lambda d: fn(combine(d, rest), *args, **kwargs), has_aux=self.has_aux)
-        return value_and_grad(diff)  # type: ignore[no-any-return]
+
+        def loss(d: T) -> Any:
+            return fn(combine(d, rest), *args, **kwargs)
+
+        result: tuple[Any, Any] = jax_value_and_grad(loss, has_aux=self.has_aux)(diff)
+        return result
 
 
 class Remat(Module, Generic[P, R], name="noxjax.Remat"):
@@ -122,14 +136,16 @@ class Remat(Module, Generic[P, R], name="noxjax.Remat"):
     fn: Callable[P, R] = open_field()
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        (dynamic_args, dynamic_kwargs), rebuild = split_static((args, kwargs))
+        both = cast("tuple[tuple[Any, ...], dict[str, Any]]", (args, kwargs))
+        (dynamic_args, dynamic_kwargs), rebuild = split_static(both)
         fn = self.fn
 
         def call(*a: Any, **k: Any) -> Any:
             a2, k2 = rebuild((a, k))
             return fn(*a2, **k2)
 
-        return jax.checkpoint(call)(*dynamic_args, **dynamic_kwargs)  # type: ignore[no-any-return]
+        result: R = checkpoint(call)(*dynamic_args, **dynamic_kwargs)
+        return result
 
 
 @overload

@@ -72,3 +72,10 @@ def build() -> Any:
         "top": [1, (2, [3.0])],
         "int_keys": {1: jnp.ones(1), 2: "two"},
     }
+
+
+def scaled_tanh_loss(model: Leaf) -> jax.Array:
+    return jnp.sum(scaled_tanh(model.w))
+
+
+nox.register_function(scaled_tanh_loss, "tests.scaled_tanh_loss")

@@ -1,0 +1,163 @@
+"""nox.Jit: static inference, caching, no blocking, donation, shardings."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import ckpt_models
+import noxjax as nox
+
+
+class Layer(nox.Module):
+    w: jax.Array
+    b: jax.Array
+    depth: int = 1
+
+    def __call__(self, x: jax.Array, *, training: bool = False, scale: Any = 1.0) -> jax.Array:
+        TRACES.append((training, scale))
+        y = self.w @ x + self.b
+        for _ in range(self.depth):
+            y = jnp.tanh(y)
+        return y * scale if training else y
+
+
+TRACES: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def _clear_traces() -> None:
+    TRACES.clear()
+
+
+def layer(seed: int = 0) -> Layer:
+    return Layer(jax.random.normal(jax.random.key(seed), (4, 4)), jnp.zeros(4))
+
+
+def test_seed_jit_of_vmap_equals_the_loop() -> None:
+    model = nox.Sequential([layer(0), jax.nn.relu, layer(1)])
+    xs = jax.random.normal(jax.random.key(2), (6, 4))
+    out = nox.Jit(nox.VMap(model))(xs)
+    assert jnp.allclose(out, jnp.stack([model(x) for x in xs]), atol=1e-6)
+
+
+def test_new_array_values_do_not_retrace_statics_do() -> None:
+    jitted = nox.Jit(layer())
+    x = jnp.ones(4)
+    jitted(x)
+    jitted(2 * x)
+    nox.Jit(layer(5))(x)  # another instance, equal statics: cached
+    assert len(TRACES) == 1
+    jitted(x, training=True)
+    jitted(x, training=True)
+    assert len(TRACES) == 2
+    nox.Jit(nox.replace(layer(), depth=2))(x)
+    assert len(TRACES) == 3
+
+
+def test_static_arguments_compare_type_strictly_and_nan_is_stable() -> None:
+    jitted = nox.Jit(layer())
+    x = jnp.ones(4)
+    for scale in (3, 3.0, True, 3, 3.0, True):
+        jitted(x, training=True, scale=scale)
+    assert [s for _, s in TRACES] == [3, 3.0, True]
+    jitted(x, training=True, scale=math.nan)
+    jitted(x, training=True, scale=float("nan"))
+    assert len(TRACES) == 4
+    assert jitted(x, training=False, scale="no").dtype  # a str is static too
+    assert TRACES[-1] == (False, "no")
+
+
+class Counting(nox.Module, name="tests.Counting"):
+    w: jax.Array
+
+    def double(self, x: jax.Array) -> jax.Array:
+        TRACES.append("double")
+        return 2 * self.w * x
+
+
+def test_rebuilt_jit_does_not_retrace(tmp_path: Any) -> None:
+    jitted = nox.Jit(Counting(jnp.ones(3)).double)
+    x = jnp.ones(3)
+    first = jitted(x)
+    jax.tree.map(lambda a: a + 1, jitted)(x)
+    nox.replace(jitted, fn=Counting(jnp.zeros(3)).double)(x)
+    nox.save(tmp_path / "j.nox", jitted)
+    loaded = nox.load(tmp_path / "j.nox")
+    assert isinstance(loaded, nox.Jit) and jnp.array_equal(loaded(x), first)
+    assert TRACES == ["double"]
+
+
+def test_unhashable_static_argument_names_it() -> None:
+    with pytest.raises(TypeError, match=r"the argument leaf args\[1\] = \{1, 2\} is not an array, so it is static and must be hashable"):
+        nox.Jit(lambda x, s: x)(jnp.ones(1), {1, 2})
+
+
+def test_calls_do_not_block() -> None:
+    big = jnp.ones((1500, 1500))
+
+    @nox.jit
+    def heavy(x: jax.Array, n: int) -> jax.Array:
+        for _ in range(n):
+            x = jnp.tanh(x @ x) / 1500
+        return x
+
+    raw = jax.jit(heavy.fn, static_argnums=1)
+
+    def dispatch_and_total(call: Any) -> tuple[float, float]:
+        jax.block_until_ready(call())
+        start = time.perf_counter()
+        out = call()
+        dispatched = time.perf_counter() - start
+        jax.block_until_ready(out)
+        return dispatched, time.perf_counter() - start
+
+    raw_dispatch, raw_total = dispatch_and_total(lambda: raw(big, 6))
+    if raw_dispatch > raw_total / 3:
+        pytest.skip("this JAX dispatches synchronously on CPU")
+    matmuls = nox.Jit(lambda x: jnp.tanh(x @ x) @ x @ x)
+    for call in (lambda: heavy(big, 6), lambda: matmuls(big)):
+        dispatched, total = dispatch_and_total(call)
+        assert dispatched < total / 3, (dispatched, total)
+
+
+def test_decorator_forms_and_options() -> None:
+    @nox.jit(donate="[0]")
+    def step(state: jax.Array, delta: jax.Array) -> jax.Array:
+        return state + delta
+
+    state = jnp.zeros(3)
+    new = step(state, jnp.ones(3))
+    assert new.tolist() == [1.0, 1.0, 1.0]
+    assert isinstance(step, nox.Jit) and step.donate == "[0]"
+    sharding = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+    placed = nox.Jit(lambda x: x * 2, in_shardings=sharding, out_shardings=sharding)(jnp.ones(2))
+    assert placed.sharding == sharding
+
+
+def test_set_cache_size() -> None:
+    nox.set_cache_size(2)
+    try:
+        f = nox.Jit(lambda x, k: x * k)
+        for k in range(5):
+            f(jnp.ones(1), k)
+        from noxjax._jit import _CACHE
+
+        assert len(_CACHE) <= 2
+    finally:
+        nox.set_cache_size(4096)
+    with pytest.raises(ValueError, match="at least 1"):
+        nox.set_cache_size(0)
+
+
+def test_numpy_arguments_are_traced() -> None:
+    jitted = nox.Jit(layer())
+    jitted(np.ones(4, np.float32))
+    jitted(np.zeros(4, np.float32))
+    assert len(TRACES) == 1
