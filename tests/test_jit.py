@@ -11,7 +11,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import ckpt_models
 import noxjax as nox
 
 
