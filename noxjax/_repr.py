@@ -43,7 +43,7 @@ def short_repr(x: Any, indent: str = "") -> str:
     if type(x) is tuple:
         items = cast("tuple[object, ...]", x)
         return _join("(", [short_repr(v, indent + "  ") for v in items], ",)" if len(items) == 1 else ")", indent)
-    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+    if dataclasses.is_dataclass(x) and not isinstance(x, type) and type(x).__repr__ is module_repr:
         return module_repr(x, indent)
     if isinstance(x, (dict, FrozenDict)):
         mapping = cast("Mapping[object, object]", x)
