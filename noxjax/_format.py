@@ -22,7 +22,7 @@ import math
 import mmap
 import struct
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, cast
 
@@ -171,39 +171,82 @@ def pack_body(body: dict[str, Any]) -> bytes:
     return _packb(body, use_bin_type=True)
 
 
-def _pack_header(tree: Any, entries: Iterable[ArrayEntry], count: int, metadata: Any) -> tuple[bytes, list[int]]:
-    """The msgpack header, packed one entry at a time, and where each crc32 sits in it.
+class _HeaderTemplate:
+    """The header packed once, without the array offsets, which depend on its length.
 
-    `describe` puts "crc32" last, so an entry's 4 checksum bytes end the entry.
+    `at(data_start)` splices msgpack ints for the real offsets into the gaps; it
+    also says where each entry's 4 crc32 bytes sit ("crc32" is the last key).
     """
-    packer = _Packer(use_bin_type=True, autoreset=False)
-    packer.pack_map_header(3)
-    packer.pack("tree")
-    packer.pack(tree)
-    packer.pack("arrays")
-    packer.pack_array_header(count)
-    crc_positions: list[int] = []
-    for entry in entries:
-        packer.pack(entry.describe())
-        crc_positions.append(len(packer.getbuffer()) - _CRC.size)
-    packer.pack("metadata")
-    packer.pack(metadata)
-    return cast(bytes, packer.bytes()), crc_positions
+
+    def __init__(self, tree: Any, entries: list[tuple[str, np.dtype[Any], tuple[int, ...], int, str | None]], metadata: Any):
+        packer = _Packer(use_bin_type=True, autoreset=False)
+        packer.pack_map_header(3)
+        packer.pack("tree")
+        packer.pack(tree)
+        packer.pack("arrays")
+        packer.pack_array_header(len(entries))
+        self.gaps: list[int] = []  # where each offset value goes
+        self.crcs: list[int] = []  # where each crc32 placeholder is
+        for path, dtype, shape, nbytes, key_impl in entries:
+            packer.pack_map_header(6 if key_impl is None else 7)
+            for key, value in (("path", path), ("dtype", dtype_name(dtype)), ("shape", list(shape)), ("offset", None)):
+                packer.pack(key)
+                if key == "offset":
+                    self.gaps.append(len(packer.getbuffer()))
+                else:
+                    packer.pack(value)
+            packer.pack("nbytes")
+            packer.pack(nbytes)
+            if key_impl is not None:
+                packer.pack("key_impl")
+                packer.pack(key_impl)
+            packer.pack("crc32")
+            packer.pack(_CRC_PLACEHOLDER)
+            self.crcs.append(len(packer.getbuffer()) - _CRC.size)
+        packer.pack("metadata")
+        packer.pack(metadata)
+        self.body = cast(bytes, packer.bytes())
+        self.sizes = [nbytes for _, _, _, nbytes, _ in entries]
+
+    def offsets(self, data_start: int) -> list[int]:
+        out: list[int] = []
+        offset = data_start
+        for nbytes in self.sizes:
+            out.append(offset)
+            offset = _align(offset + nbytes)
+        return out
+
+    def layout(self) -> tuple[int, list[int]]:
+        """The smallest data start the header fits before, and the offsets from it."""
+        data_start = _align(_PREFIX.size + len(self.body) + _CRC.size)
+        while True:
+            offsets = self.offsets(data_start)
+            needed = _align(_PREFIX.size + len(self.body) + sum(map(_int_width, offsets)) + _CRC.size)
+            if needed <= data_start:
+                return data_start, offsets
+            data_start = needed
+
+    def at(self, offsets: list[int]) -> tuple[bytearray, list[int]]:
+        """The header with these offsets, and the positions of the crc32 placeholders."""
+        out, start, shift = bytearray(), 0, 0
+        crcs: list[int] = []
+        for gap, crc, offset in zip(self.gaps, self.crcs, offsets):
+            out += self.body[start:gap]
+            packed = _packb(offset)
+            out += packed
+            shift += len(packed)
+            crcs.append(crc + shift)
+            start = gap
+        out += self.body[start:]
+        return out, crcs
 
 
-def _entries_at(
-    paths: list[str], stored: list[tuple[np.dtype[Any], tuple[int, ...], str | None]], data_start: int | None
-) -> Iterator[ArrayEntry]:
-    """Entries laid out from `data_start`; with None, every offset is the largest u64
-    (the widest msgpack int), for an upper bound on the header length."""
-    offset = data_start or 0
-    for path, (dtype, shape, key_impl) in zip(paths, stored):
-        nbytes = math.prod(shape) * dtype.itemsize
-        yield ArrayEntry(path, dtype, shape, offset if data_start else 2**64 - 1, nbytes, _CRC_PLACEHOLDER, key_impl)
-        offset = _align(offset + nbytes)
+def _int_width(n: int) -> int:
+    """Bytes msgpack uses for a non-negative int."""
+    return 1 if n < 0x80 else 2 if n < 0x100 else 3 if n < 0x10000 else 5 if n < 0x100000000 else 9
 
 
-def _write_all(f: IO[bytes], data: bytes | memoryview) -> None:
+def _write_all(f: IO[bytes], data: bytes | bytearray | memoryview) -> None:
     view = memoryview(data).cast("B")
     while view.nbytes:
         view = view[f.write(view) :]
@@ -212,34 +255,38 @@ def _write_all(f: IO[bytes], data: bytes | memoryview) -> None:
 def write(f: IO[bytes], tree: Any, arrays: list[tuple[str, Any]], metadata: Any) -> None:
     """Stream a checkpoint into the seekable binary file `f`, one array at a time.
 
-    The data start comes from an upper bound on the header length (every offset
-    at its widest), so the header is packed once more, with the real offsets and
-    placeholder checksums. After streaming the arrays, the checksums are patched
-    into those bytes and the header is rewritten in place.
+    The header goes first with placeholder checksums, the arrays follow, and the
+    checksums are patched into the header, which is rewritten in place.
     """
-    paths = [path for path, _ in arrays]
-    stored = stored_layout(arrays)
-    widest, _ = _pack_header(tree, _entries_at(paths, stored, None), len(paths), metadata)
-    data_start = _align(_PREFIX.size + len(widest) + _CRC.size)
-    header, crc_positions = _pack_header(tree, _entries_at(paths, stored, data_start), len(paths), metadata)
+    entries = [
+        (path, dtype, shape, math.prod(shape) * dtype.itemsize, key_impl)
+        for (path, _), (dtype, shape, key_impl) in zip(arrays, stored_layout(arrays))
+    ]
+    template = _HeaderTemplate(tree, entries, metadata)
+    data_start, offsets = template.layout()
+    header, crc_positions = template.at(offsets)
     prefix = _PREFIX.pack(MAGIC, VERSION, len(header))
     _write_all(f, prefix + header + _CRC_PLACEHOLDER + bytes(data_start - len(prefix) - len(header) - _CRC.size))
     position = data_start
-    checksums: list[Checksum] = []
-    for entry, (_, x) in zip(_entries_at(paths, stored, data_start), arrays):
+    crcs: list[Checksum | int] = []
+    for offset, (_, x) in zip(offsets, arrays):
         data = _bytes_of(host_array(x))
-        _write_all(f, _ZEROS[: entry.offset - position])
-        checksum = Checksum()
-        checksum.update(data)
-        checksums.append(checksum)
+        if offset > position:
+            _write_all(f, _ZEROS[: offset - position])
+        if data.nbytes < CHUNK:
+            crcs.append(zlib.crc32(data))
+        else:
+            checksum = Checksum()
+            checksum.update(data)
+            crcs.append(checksum)
         _write_all(f, data)
-        position = entry.offset + entry.nbytes
-    _write_all(f, _ZEROS[: _align(position) - position])
-    patched = bytearray(header)
-    for at, checksum in zip(crc_positions, checksums):
-        patched[at : at + _CRC.size] = _CRC.pack(checksum.value())
+        position = offset + data.nbytes
+    if _align(position) > position:
+        _write_all(f, _ZEROS[: _align(position) - position])
+    for at, crc in zip(crc_positions, crcs):
+        header[at : at + _CRC.size] = _CRC.pack(crc if isinstance(crc, int) else crc.value())
     f.seek(0)
-    _write_all(f, prefix + patched + _CRC.pack(zlib.crc32(patched)))
+    _write_all(f, prefix + header + _CRC.pack(zlib.crc32(header)))
     f.seek(0, io.SEEK_END)
 
 
