@@ -37,7 +37,14 @@ class Holder(nox.Module, name="tests.Holder"):
 JAX_DTYPES = [
     jnp.bool_, jnp.int4, jnp.int8, jnp.int16, jnp.int32, jnp.uint4, jnp.uint8, jnp.uint16, jnp.uint32,
     jnp.float16, jnp.bfloat16, jnp.float32, jnp.complex64,
-] + [getattr(jnp, n) for n in ("float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e4m3b11fnuz")]
+] + [  # every narrow float and int type this JAX has (newer releases add more)
+    getattr(jnp, n)
+    for n in (
+        "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e4m3b11fnuz",
+        "float8_e3m4", "float8_e4m3", "float8_e8m0fnu", "float4_e2m1fn", "int2", "uint2",
+    )
+    if hasattr(jnp, n)
+]
 NUMPY_ONLY = [np.float64, np.int64, np.uint64, np.complex128]  # JAX needs x64 for these
 
 

@@ -90,10 +90,12 @@ def test_ensemble_of_8_mlps_trained_with_optax() -> None:
     assert ensemble.layers[0].w.shape == (8, 8, 2)
     xs = jax.random.uniform(jax.random.key(2), (64, 2), minval=-1, maxval=1)
     ys = (xs[:, :1] * xs[:, 1:]) * 0.5
-    forward = nox.VMap(nox.VMap(lambda m, x: m(x), in_axes=(None, 0)), in_axes=(0, None))
 
     def mse(ens: MLP) -> jax.Array:
-        return jnp.mean((forward(ens, xs) - ys[None]) ** 2)
+        # outer: one member per slice of ens's arrays (fn_axis=0); inner: the batch
+        per_member = nox.VMap(nox.VMap(ens), in_axes=None, fn_axis=0)(xs)
+        assert per_member.shape == (8, 64, 1)
+        return jnp.mean((per_member - ys[None]) ** 2)
 
     tx = optax.adam(1e-2)
     state = tx.init(ensemble)
