@@ -29,6 +29,7 @@ from ._module import module as module
 from ._module import replace as replace
 from ._pytree import FieldKey as FieldKey
 from ._registry import register_function as register_function
+from ._repr import summary as summary
 from ._sequential import Sequential as Sequential
 from ._stack import Scan as Scan
 from ._stack import stack as stack
@@ -100,6 +101,7 @@ __all__ = [
     "save",
     "set_cache_size",
     "stack",
+    "summary",
     "tag",
     "unstack",
     "value_and_grad",

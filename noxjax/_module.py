@@ -22,7 +22,7 @@ from ._errors import MSG_ASSIGN, MSG_NOT_A_FIELD, FieldError, FrozenError
 from ._field import field, field_options, user_metadata
 from ._pytree import FLAT, ClassInfo, FieldKey, class_info, make_flat, register
 from ._registry import register_class
-from ._repr import module_repr
+from ._repr import module_repr, pretty
 from ._static import MIXED, STATIC, add_child_type, classify, fast_kind
 
 __all__ = ["module", "Module", "replace", "is_module", "is_module_class", "from_fields"]
@@ -178,6 +178,7 @@ _GENERATED: dict[str, Any] = {
     "__eq__": module_eq,
     "__hash__": module_hash,
     "__repr__": module_repr,
+    "_repr_pretty_": pretty,
     "__copy__": _copy,
     "__deepcopy__": _deepcopy,
     "__replace__": _replace_method,

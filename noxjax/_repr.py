@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -14,7 +15,7 @@ from ._frozendict import FrozenDict
 from ._registry import function_name
 from ._static import is_array
 
-__all__ = ["module_repr", "short_repr"]
+__all__ = ["module_repr", "short_repr", "summary", "pretty"]
 
 _WIDTH = 88
 
@@ -68,3 +69,35 @@ def _join(opening: str, parts: list[str], closing: str, indent: str) -> str:
         return one_line
     inner = indent + "  "
     return opening + "\n" + "".join(f"{inner}{p},\n" for p in parts) + indent + closing.lstrip(",")
+
+
+def summary(tree: Any) -> str:
+    """A table of the arrays in `tree`: key path, dtype, shape, parameter count and
+    bytes, with totals. Never reads array values (safe under `jit`)."""
+    from ._jaxapi import keystr, tree_flatten_with_path
+
+    rows = [
+        (keystr(path) or "<root>", _dtype_name(x.dtype), str(list(x.shape)), math.prod(x.shape), _nbytes(x))
+        for path, x in tree_flatten_with_path(tree)[0]
+        if is_array(x)
+    ]
+    total = ("total", "", "", sum(r[3] for r in rows), sum(r[4] for r in rows))
+    header = ("path", "dtype", "shape", "params", "bytes")
+    table = [header] + [(p, d, s, f"{n:,}", f"{b:,}") for p, d, s, n, b in [*rows, total]]
+    widths = [max(len(str(row[i])) for row in table) for i in range(5)]
+    lines = ["  ".join(str(c).ljust(w) if i < 3 else str(c).rjust(w) for i, (c, w) in enumerate(zip(row, widths))) for row in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.insert(len(lines) - 1, lines[1])
+    return "\n".join(lines)
+
+
+def _nbytes(x: Any) -> int:
+    if jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
+        return int(getattr(x, "nbytes", 0))
+    itemsize: int = np.dtype(x.dtype).itemsize
+    return math.prod(tuple(x.shape)) * itemsize
+
+
+def pretty(self: Any, printer: Any, cycle: bool) -> None:
+    """IPython's `_repr_pretty_` hook: the same short repr."""
+    printer.text(repr(self) if not cycle else f"{type(self).__qualname__}(...)")

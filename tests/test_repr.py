@@ -29,3 +29,28 @@ def test_repr_under_jit_never_reads_values(linear: Linear) -> None:
     f(linear)
     assert seen == ["Linear(w=f32[2,3], b=f32[2], n=3, activation='relu')"]
     assert repr(Linear(jnp.ones((1, 1), jnp.bfloat16), jnp.ones(1, jnp.int8))).startswith("Linear(w=bf16[1,1], b=i8[1]")
+
+
+def test_summary_table_has_paths_shapes_counts_and_totals() -> None:
+    model = nox.Sequential([Linear(jnp.ones((64, 3)), jnp.zeros(64)), jax.nn.relu])
+    lines = nox.summary(model).splitlines()
+    assert lines[0].split() == ["path", "dtype", "shape", "params", "bytes"]
+    assert lines[2].split() == [".layers[0].w", "f32", "[64,", "3]", "192", "768"]
+    assert lines[-1].split() == ["total", "256", "1,024"]
+
+
+def test_summary_under_jit_and_ipython_pretty(linear: Linear) -> None:
+    seen: list[str] = []
+    jax.jit(lambda m: seen.append(nox.summary(m)) or m.w)(linear)
+    assert "total" in seen[0] and "8" in seen[0].splitlines()[-1]
+
+    class Printer:
+        def __init__(self) -> None:
+            self.out: list[str] = []
+
+        def text(self, s: str) -> None:
+            self.out.append(s)
+
+    printer = Printer()
+    linear._repr_pretty_(printer, False)  # type: ignore[attr-defined]
+    assert printer.out == [repr(linear)]
