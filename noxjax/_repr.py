@@ -94,8 +94,9 @@ def summary(tree: Any) -> str:
 def _nbytes(x: Any) -> int:
     if jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
         return int(getattr(x, "nbytes", 0))
+    count: int = math.prod(x.shape)
     itemsize: int = np.dtype(x.dtype).itemsize
-    return math.prod(tuple(x.shape)) * itemsize
+    return count * itemsize
 
 
 def pretty(self: Any, printer: Any, cycle: bool) -> None:
