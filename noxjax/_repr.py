@@ -15,7 +15,7 @@ from ._frozendict import FrozenDict
 from ._registry import function_name
 from ._static import is_array
 
-__all__ = ["module_repr", "short_repr", "summary", "pretty"]
+__all__ = ["module_repr", "short_repr", "summary", "pretty", "dtype_shape", "join_wrapped"]
 
 _WIDTH = 88
 
@@ -30,8 +30,13 @@ def _dtype_name(dtype: Any) -> str:
     return name
 
 
+def dtype_shape(dtype: Any, shape: tuple[int, ...]) -> str:
+    """`f32[64,3]`: how arrays print."""
+    return f"{_dtype_name(dtype)}[{','.join(map(str, shape))}]"
+
+
 def _array_repr(x: Any) -> str:
-    text = f"{_dtype_name(x.dtype)}[{','.join(map(str, x.shape))}]"
+    text = dtype_shape(x.dtype, tuple(x.shape))
     sharding = getattr(x, "sharding", None)
     if isinstance(x, jax.Array) and sharding is not None and len(sharding.device_set) > 1:
         text += f"@{getattr(sharding, 'spec', sharding)}"
@@ -43,13 +48,13 @@ def short_repr(x: Any, indent: str = "") -> str:
         return _array_repr(x)
     if type(x) is tuple:
         items = cast("tuple[object, ...]", x)
-        return _join("(", [short_repr(v, indent + "  ") for v in items], ",)" if len(items) == 1 else ")", indent)
+        return join_wrapped("(", [short_repr(v, indent + "  ") for v in items], ",)" if len(items) == 1 else ")", indent)
     if dataclasses.is_dataclass(x) and not isinstance(x, type) and type(x).__repr__ is module_repr:
         return module_repr(x, indent)
     if isinstance(x, (dict, FrozenDict)):
         mapping = cast("Mapping[object, object]", x)
         entries = [f"{k!r}: {short_repr(v, indent + '  ')}" for k, v in mapping.items()]
-        return _join("{", entries, "}", indent)
+        return join_wrapped("{", entries, "}", indent)
     name = function_name(x)
     return name if name is not None else repr(x)
 
@@ -60,10 +65,10 @@ def module_repr(self: Any, indent: str = "") -> str:
         for f in dataclasses.fields(self)
         if f.repr
     ]
-    return _join(f"{type(self).__qualname__}(", parts, ")", indent)
+    return join_wrapped(f"{type(self).__qualname__}(", parts, ")", indent)
 
 
-def _join(opening: str, parts: list[str], closing: str, indent: str) -> str:
+def join_wrapped(opening: str, parts: list[str], closing: str, indent: str) -> str:
     one_line = opening + ", ".join(parts) + closing
     if len(one_line) + len(indent) <= _WIDTH and "\n" not in one_line:
         return one_line

@@ -23,7 +23,8 @@ from ._errors import FormatError
 from ._format import ArrayEntry, Header, map_arrays, read_arrays, read_header, write
 from ._jaxapi import device_put, keystr, tree_flatten_with_path, wrap_key_data
 from ._npz import ZIP_MAGIC, read_npz, write_npz
-from ._tree_codec import SaveError, decode, encode
+from ._repr import dtype_shape
+from ._tree_codec import SaveError, decode, encode, outline
 
 __all__ = ["save", "load", "dumps", "loads", "inspect", "FileInfo"]
 
@@ -213,6 +214,7 @@ class FileInfo:
     arrays: list[tuple[str, str, tuple[int, ...], int]]  # (path, dtype, shape, bytes)
     metadata: Any
     classes: list[str]
+    tree: str  # the saved object, rendered from the header without loading anything
 
     @property
     def nbytes(self) -> int:
@@ -225,6 +227,7 @@ class FileInfo:
             lines.append(f"classes: {', '.join(self.classes)}")
         if self.metadata is not None:
             lines.append(f"metadata: {self.metadata!r}")
+        lines.append(self.tree)
         lines.append(f"{'path'.ljust(width)}  {'dtype':<14} {'shape':<20} {'size':>10}")
         for path, dtype, shape, nbytes in self.arrays:
             lines.append(f"{(path or '<root>').ljust(width)}  {dtype:<14} {str(list(shape)):<20} {_size(nbytes):>10}")
@@ -253,7 +256,9 @@ def inspect(path: PathLike) -> FileInfo:
         else:
             header = read_header(f, size, name)
     arrays = [(e.path, f"key<{e.key_impl}>" if e.key_impl else str(e.dtype), e.shape, e.nbytes) for e in header.arrays]
-    return FileInfo(name, header.version, arrays, decode(header.metadata, []), sorted(_classes(header.tree)))
+    shapes = [f"key<{e.key_impl}>[{','.join(map(str, e.shape[:-1]))}]" if e.key_impl else dtype_shape(e.dtype, e.shape) for e in header.arrays]
+    tree = outline(header.tree, shapes)
+    return FileInfo(name, header.version, arrays, decode(header.metadata, []), sorted(_classes(header.tree)), tree)
 
 
 def _classes(node: object) -> set[str]:

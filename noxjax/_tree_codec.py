@@ -24,9 +24,10 @@ from ._format import dtype_from_name, header_map
 from ._module import from_fields, is_module, is_module_class
 from ._pytree import class_info
 from ._registry import class_by_name, function_by_name, function_name
+from ._repr import join_wrapped
 from ._static import is_array
 
-__all__ = ["encode", "decode", "SaveError"]
+__all__ = ["encode", "decode", "outline", "SaveError"]
 
 _INT64 = (-(2**63), 2**64 - 1)
 
@@ -304,3 +305,44 @@ _DECODERS: dict[object, Callable[[Node, list[Any], str, int], Any]] = {
     "int": _decode_int,
     "complex": _decode_complex,
 }
+
+
+# --------------------------------------------------------------------- describing
+
+
+def outline(node: object, arrays: list[str], indent: str = "", depth: int = 0) -> str:
+    """A readable rendering of a header tree, without resolving any class or function.
+
+    `arrays` describes each array (`f32[3,4]`). Malformed parts render as `<?>`.
+    """
+    if node is None or type(node) in (bool, int, float, str):
+        return repr(node)
+    if depth > MAX_DEPTH or not isinstance(node, dict):
+        return "<?>"
+    fields = cast("dict[str, Any]", node)
+    tag, inner = fields.get("t"), indent + "  "
+    try:
+        if tag == "a":
+            index: int = fields["i"]
+            return arrays[index]
+        if tag in ("tuple", "list"):
+            items = [outline(v, arrays, inner, depth + 1) for v in _list(fields["v"], "")]
+            opening, closing = ("(", ",)" if len(items) == 1 else ")") if tag == "tuple" else ("[", "]")
+            return join_wrapped(opening, items, closing, indent)
+        if tag in ("dict", "fdict"):
+            pairs = zip(_list(fields["k"], ""), _list(fields["v"], ""))
+            return join_wrapped("{", [f"{k!r}: {outline(v, arrays, inner, depth + 1)}" for k, v in pairs], "}", indent)
+        if tag == "m":
+            parts = [f"{k}={outline(v, arrays, inner, depth + 1)}" for k, v in header_map(fields["f"], "").items()]
+            return join_wrapped(f"{fields['c']}(", parts, ")", indent)
+        if tag == "bm":
+            return f"<method {fields['c']}.{fields['n']} of {outline(fields['s'], arrays, indent, depth + 1)}>"
+        if tag in ("fn", "cls", "int"):
+            return str(fields["v"])
+        if tag in ("dtype", "stype"):
+            return f"{fields.get('ns', 'np')}.{fields['v']}"
+        if tag == "complex":
+            return repr(complex(*cast("list[float]", fields["v"])))
+    except (KeyError, TypeError, IndexError, ValueError, FormatError):
+        pass
+    return "<?>"

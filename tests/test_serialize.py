@@ -255,5 +255,7 @@ def test_inspect_and_cli(tmp_path: Path) -> None:
     assert info.arrays[0] == (".layers[0].w", "float32", (2, 2), 16) and info.classes == ["noxjax.Sequential", "tests.Leaf"]
     result = subprocess.run([sys.executable, "-m", "noxjax", "inspect", str(tmp_path / "m.nox")], capture_output=True, text=True)
     assert ".layers[2].w" in result.stdout and "float32" in result.stdout and result.returncode == 0
+    assert "noxjax.Sequential(" in info.tree and "tests.Leaf(w=f32[3], note=(jax.nn.gelu, 'x'))" in info.tree
+    assert "jax.nn.relu" in result.stdout
     bad = subprocess.run([sys.executable, "-m", "noxjax", "inspect", str(tmp_path / "missing.nox")], capture_output=True, text=True)
     assert bad.returncode == 1 and "error:" in bad.stderr
