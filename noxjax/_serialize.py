@@ -8,6 +8,8 @@ atomically. Loading reads the header, checks it, and only then reads arrays.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import io
 import os
 import re
@@ -214,7 +216,16 @@ class FileInfo:
     arrays: list[tuple[str, str, tuple[int, ...], int]]  # (path, dtype, shape, bytes)
     metadata: Any
     classes: list[str]
-    tree: str  # the saved object, rendered from the header without loading anything
+    header_tree: Any = dataclasses.field(repr=False)
+
+    @functools.cached_property
+    def tree(self) -> str:
+        """The saved object, rendered from the header without loading anything."""
+        labels = [
+            f"{dtype}[{','.join(map(str, shape))}]" if dtype.startswith("key<") else dtype_shape(np.dtype(dtype), shape)
+            for _, dtype, shape, _ in self.arrays
+        ]
+        return outline(self.header_tree, labels)
 
     @property
     def nbytes(self) -> int:
@@ -256,9 +267,7 @@ def inspect(path: PathLike) -> FileInfo:
         else:
             header = read_header(f, size, name)
     arrays = [(e.path, f"key<{e.key_impl}>" if e.key_impl else str(e.dtype), e.shape, e.nbytes) for e in header.arrays]
-    shapes = [f"key<{e.key_impl}>[{','.join(map(str, e.shape[:-1]))}]" if e.key_impl else dtype_shape(e.dtype, e.shape) for e in header.arrays]
-    tree = outline(header.tree, shapes)
-    return FileInfo(name, header.version, arrays, decode(header.metadata, []), sorted(_classes(header.tree)), tree)
+    return FileInfo(name, header.version, arrays, decode(header.metadata, []), sorted(_classes(header.tree)), header.tree)
 
 
 def _classes(node: object) -> set[str]:
