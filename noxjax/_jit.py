@@ -1,10 +1,12 @@
 """`nox.Jit`: `jax.jit` as a module, with static arguments inferred.
 
-A call flattens `(jit, args, kwargs)` once. Array leaves are traced; every other
-leaf is static, compared type-strictly, and part of the cache key together with
-the treedef (which holds the module statics and `fn` itself when it is a plain
-function). The compiled function is cached globally by that key, so a `Jit`
-rebuilt by unflatten, `nox.replace` or `nox.load` does not retrace.
+Array leaves (and everything inside modules) are traced; every other leaf of the
+arguments is static, compared type-strictly. When all argument leaves are traced,
+a call goes straight to one shared `jax.jit` whose C++ cache is keyed by the
+treedef of `(jit, args, kwargs)`, which already holds every module static and `fn`
+itself when it is a plain function. Otherwise the statics are split out and the
+compiled function is cached in a bounded global LRU by (treedef, statics). Either
+way a `Jit` rebuilt by unflatten, `nox.replace` or `nox.load` does not retrace.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ class Jit(Module, Generic[P, R], name="noxjax.Jit"):
             result: R = plain(self, args, kwargs)
             return result
         leaves, treedef = tree_flatten((self, args, kwargs))
-        result = _call_slow(self, leaves, treedef, set(map(type, leaves)), args)
+        result = _call_slow(self, leaves, treedef, set(map(type, leaves)))
         return result
 
 
@@ -113,14 +115,14 @@ def _apply_module(this: Jit[Any, Any], args: tuple[Any, ...], kwargs: dict[str, 
 _PLAIN = jax_jit(_apply_module)
 
 
-def _call_slow(jit: Jit[Any, Any], leaves: list[Any], treedef: PyTreeDef, types: set[type], args: tuple[Any, ...]) -> Any:
+def _call_slow(jit: Jit[Any, Any], leaves: list[Any], treedef: PyTreeDef, types: set[type]) -> Any:
     for tp in types - _ARRAY_TYPES:
         if tp is not type(None) and any(type(x) is tp and is_array(x) for x in leaves):
             _ARRAY_TYPES.add(tp)
             if isinstance(next(x for x in leaves if type(x) is tp), (jax.Array, Tracer)):
                 add_child_type(tp)  # (numpy arrays are not: module fields copy them read-only)
     statics = tuple((i, x) for i, x in enumerate(leaves) if type(x) not in _ARRAY_TYPES)
-    key_statics = tuple((i, _canonical(x, i, jit, args, treedef, leaves)) for i, x in statics)
+    key_statics = tuple((i, _canonical(x, i, treedef, leaves)) for i, x in statics)
     donated = _donated(jit, treedef, leaves) if jit.donate is not None else ()
     simple = not statics and not donated and jit.in_shardings is None
     key: Hashable = treedef if simple else (treedef, key_statics, donated)
@@ -135,11 +137,11 @@ def _call_slow(jit: Jit[Any, Any], leaves: list[Any], treedef: PyTreeDef, types:
     return compiled(kept)
 
 
-def _canonical(x: Any, i: int, jit: Jit[Any, Any], args: tuple[Any, ...], treedef: PyTreeDef, leaves: list[Any]) -> object:
+def _canonical(x: Any, i: int, treedef: PyTreeDef, leaves: list[Any]) -> object:
     try:
         return canonical(x)
     except TypeError:
-        path = keystr(tree_flatten_with_path((jit, args, {}))[0][i][0]) if i < len(leaves) else f"leaf {i}"
+        path = keystr(tree_flatten_with_path(treedef.unflatten(leaves))[0][i][0])
         raise TypeError(
             f"nox.Jit: the argument leaf {_argument_name(path)} = {x!r} is not an array, so it is "
             f"static and must be hashable, but {type(x).__name__} is not. Pass it as an array, or "

@@ -96,6 +96,8 @@ def test_rebuilt_jit_does_not_retrace(tmp_path: Any) -> None:
 def test_unhashable_static_argument_names_it() -> None:
     with pytest.raises(TypeError, match=r"the argument leaf args\[1\] = \{1, 2\} is not an array, so it is static and must be hashable"):
         nox.Jit(lambda x, s: x)(jnp.ones(1), {1, 2})
+    with pytest.raises(TypeError, match=r"the argument leaf kwargs\['opts'\]\['k'\] = \{3\} is not an array"):
+        nox.Jit(lambda x, opts: x)(jnp.ones(1), opts={"k": {3}})
 
 
 def test_calls_do_not_block() -> None:
