@@ -3,8 +3,13 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import pytest
+from hypothesis import HealthCheck, settings
 
 import noxjax as nox
+
+# JAX compiles on first use, so a single example can be slow: no per-example deadline.
+settings.register_profile("noxjax", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("noxjax")
 
 
 class Linear(nox.Module):
