@@ -247,9 +247,11 @@ def _int_width(n: int) -> int:
 
 
 def _write_all(f: IO[bytes], data: bytes | bytearray | memoryview) -> None:
-    view = memoryview(data).cast("B")
-    while view.nbytes:
-        view = view[f.write(view) :]
+    written = f.write(data)
+    if written != len(data):  # a short write: finish it
+        view = memoryview(data).cast("B")[written:]
+        while view.nbytes:
+            view = view[f.write(view) :]
 
 
 def write(f: IO[bytes], tree: Any, arrays: list[tuple[str, Any]], metadata: Any) -> None:

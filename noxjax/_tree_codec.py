@@ -30,6 +30,7 @@ from ._static import is_array
 __all__ = ["encode", "decode", "outline", "SaveError"]
 
 _INT64 = (-(2**63), 2**64 - 1)
+_SAVABLE_ARRAY_TYPES: set[type] = set()  # concrete array types seen: saved without further checks
 
 
 class SaveError(FormatError):
@@ -52,6 +53,9 @@ class _Encoder:
 
     def encode(self, x: Any, path: str) -> Any:
         tp: type = x.__class__
+        if tp in _SAVABLE_ARRAY_TYPES:
+            self.arrays.append((path, x))
+            return {"t": "a", "i": len(self.arrays) - 1}
         if x is None or tp is bool or tp is str or tp is float:
             return x
         if tp is int:
@@ -82,6 +86,9 @@ class _Encoder:
             raise SaveError(f"cannot save {path or 'the root'}: it is a tracer; save outside jit/grad/vmap")
         if isinstance(x, jax.ShapeDtypeStruct):
             raise SaveError(f"cannot save {path or 'the root'}: a ShapeDtypeStruct has no values")
+        tp: type = type(cast(object, x))
+        if issubclass(tp, (jax.Array, np.ndarray, np.generic)):
+            _SAVABLE_ARRAY_TYPES.add(cast(type, tp))
         self.arrays.append((path, x))
         return {"t": "a", "i": len(self.arrays) - 1}
 
