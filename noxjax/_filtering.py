@@ -61,8 +61,7 @@ def _mask(tree: Any, leaves: list[Any], treedef: PyTreeDef, where: Where) -> tup
 
 def paths(tree: Any) -> list[str]:
     """The key paths of the leaves of `tree`, as `keystr` prints them."""
-    leaves, treedef = tree_flatten(tree)
-    del leaves
+    _, treedef = tree_flatten(tree)
     return [keystr(p) for p in leaf_paths(tree, treedef)]
 
 

@@ -174,8 +174,9 @@ def pack_body(body: dict[str, Any]) -> bytes:
 class _HeaderTemplate:
     """The header packed once, without the array offsets, which depend on its length.
 
-    `at(data_start)` splices msgpack ints for the real offsets into the gaps; it
-    also says where each entry's 4 crc32 bytes sit ("crc32" is the last key).
+    `layout()` finds the data start and offsets; `at(offsets)` splices msgpack ints
+    for them into the gaps and says where each entry's 4 crc32 bytes sit ("crc32"
+    is the last key).
     """
 
     def __init__(self, tree: Any, entries: list[tuple[str, np.dtype[Any], tuple[int, ...], int, str | None]], metadata: Any):
@@ -189,12 +190,11 @@ class _HeaderTemplate:
         self.crcs: list[int] = []  # where each crc32 placeholder is
         for path, dtype, shape, nbytes, key_impl in entries:
             packer.pack_map_header(6 if key_impl is None else 7)
-            for key, value in (("path", path), ("dtype", dtype_name(dtype)), ("shape", list(shape)), ("offset", None)):
+            for key, value in (("path", path), ("dtype", dtype_name(dtype)), ("shape", list(shape))):
                 packer.pack(key)
-                if key == "offset":
-                    self.gaps.append(len(packer.getbuffer()))
-                else:
-                    packer.pack(value)
+                packer.pack(value)
+            packer.pack("offset")
+            self.gaps.append(len(packer.getbuffer()))
             packer.pack("nbytes")
             packer.pack(nbytes)
             if key_impl is not None:

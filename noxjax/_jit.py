@@ -16,14 +16,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar, cast, overload
 
-import jax
 from typing_extensions import ParamSpec
 
 from ._field import open_field
-from ._jaxapi import PyTreeDef, Tracer, keystr, tree_flatten, tree_flatten_with_path, tree_leaves_stop_at_modules
+from ._jaxapi import PyTreeDef, keystr, tree_flatten, tree_flatten_with_path, tree_leaves_stop_at_modules
 from ._jaxapi import jit as jax_jit
 from ._module import Module
-from ._static import CHILD, add_child_type, canonical, fast_kind, is_array
+from ._static import CHILD, canonical, fast_kind, is_array
 from ._where import Where, compile_where
 
 __all__ = ["Jit", "jit", "set_cache_size"]
@@ -31,7 +30,9 @@ __all__ = ["Jit", "jit", "set_cache_size"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_ARRAY_TYPES: set[type] = set()  # leaf types known to be arrays: the fast path
+# Leaf types known to be arrays (jax, numpy, tracers): traced arguments. Module field
+# kinds (`fast_kind`) exclude numpy arrays, which fields copy read-only.
+_ARRAY_TYPES: set[type] = set()
 
 
 class _Cache(OrderedDict[Hashable, Any]):
@@ -117,10 +118,8 @@ _PLAIN = jax_jit(_apply_module)
 
 def _call_slow(jit: Jit[Any, Any], leaves: list[Any], treedef: PyTreeDef, types: set[type]) -> Any:
     for tp in types - _ARRAY_TYPES:
-        if tp is not type(None) and any(type(x) is tp and is_array(x) for x in leaves):
+        if is_array(next(x for x in leaves if type(x) is tp)):
             _ARRAY_TYPES.add(tp)
-            if isinstance(next(x for x in leaves if type(x) is tp), (jax.Array, Tracer)):
-                add_child_type(tp)  # (numpy arrays are not: module fields copy them read-only)
     statics = tuple((i, x) for i, x in enumerate(leaves) if type(x) not in _ARRAY_TYPES)
     key_statics = tuple((i, _canonical(x, i, treedef, leaves)) for i, x in statics)
     donated = _donated(jit, treedef, leaves) if jit.donate is not None else ()
@@ -225,14 +224,7 @@ def _compile(
         options["in_shardings"] = in_shardings
     if donated:
         return jax_jit(merge, donate_argnums=0, **options)
-    if not statics:
-        return jax_jit(functools.partial(_apply, treedef), **options)
     return jax_jit(functools.partial(merge, []), **options)
-
-
-def _apply(treedef: PyTreeDef, leaves: list[Any]) -> Any:
-    this, args, kwargs = treedef.unflatten(leaves)
-    return this.fn(*args, **kwargs)
 
 
 @overload
