@@ -270,23 +270,20 @@ def write(f: IO[bytes], tree: Any, arrays: list[tuple[str, Any]], metadata: Any)
     prefix = _PREFIX.pack(MAGIC, VERSION, len(header))
     _write_all(f, prefix + header + _CRC_PLACEHOLDER + bytes(data_start - len(prefix) - len(header) - _CRC.size))
     position = data_start
-    crcs: list[Checksum | int] = []
+    checksums: list[Checksum] = []
     for offset, (_, x) in zip(offsets, arrays):
         data = _bytes_of(host_array(x))
         if offset > position:
             _write_all(f, _ZEROS[: offset - position])
-        if data.nbytes < CHUNK:
-            crcs.append(zlib.crc32(data))
-        else:
-            checksum = Checksum()
-            checksum.update(data)
-            crcs.append(checksum)
+        checksum = Checksum()
+        checksum.update(data)  # large arrays: on worker threads while this one writes
+        checksums.append(checksum)
         _write_all(f, data)
         position = offset + data.nbytes
     if _align(position) > position:
         _write_all(f, _ZEROS[: _align(position) - position])
-    for at, crc in zip(crc_positions, crcs):
-        header[at : at + _CRC.size] = _CRC.pack(crc if isinstance(crc, int) else crc.value())
+    for at, checksum in zip(crc_positions, checksums):
+        header[at : at + _CRC.size] = _CRC.pack(checksum.value())
     f.seek(0)
     _write_all(f, prefix + header + _CRC.pack(zlib.crc32(header)))
     f.seek(0, io.SEEK_END)
