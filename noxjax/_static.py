@@ -135,17 +135,8 @@ def _static_any(value: Any, where: str) -> tuple[int, Any, object]:
 
 
 def canonical(value: Any) -> object:
-    """The canonical form of a static argument leaf; TypeError if it is unhashable."""
-    if value.__class__ in _JSON_SCALARS:
-        return _canon_scalar(value)
-    try:
-        kind, _, canon = _infer(value, "")
-        if kind == STATIC:
-            return canon
-    except FieldError:
-        pass
-    hash(value)
-    return (_ANY, value.__class__, value)
+    """The canonical form of a static argument leaf; a TypeError if it is unhashable."""
+    return _static_any(value, "a static argument")[2]
 
 
 def _freeze_children(value: Any) -> Any:
