@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar, overload
 
 from ._errors import FieldError
+from ._static import OPEN
 
 __all__ = ["field", "FieldOptions", "field_options", "user_metadata"]
 
@@ -90,8 +91,6 @@ def field(
 
 def open_field(*, default: Any = _MISSING) -> Any:
     """A field of a transform: callables and `where`s are held by identity if not savable."""
-    from ._static import OPEN
-
     return dataclasses.field(default=default, metadata={_KEY: FieldOptions(OPEN, ())})
 
 

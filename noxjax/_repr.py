@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._frozendict import FrozenDict
+from ._jaxapi import keystr, tree_flatten_with_path
 from ._registry import function_name
 from ._static import is_array
 
@@ -79,8 +80,6 @@ def join_wrapped(opening: str, parts: list[str], closing: str, indent: str) -> s
 def summary(tree: Any) -> str:
     """A table of the arrays in `tree`: key path, dtype, shape, parameter count and
     bytes, with totals. Never reads array values (safe under `jit`)."""
-    from ._jaxapi import keystr, tree_flatten_with_path
-
     rows = [
         (keystr(path) or "<root>", _dtype_name(x.dtype), str(list(x.shape)), math.prod(x.shape), _nbytes(x))
         for path, x in tree_flatten_with_path(tree)[0]
