@@ -2,14 +2,20 @@
 
 from ._at import At as At
 from ._at import at as at
+from ._errors import ArgumentError as ArgumentError
 from ._errors import FieldError as FieldError
 from ._errors import FormatError as FormatError
 from ._errors import FrozenError as FrozenError
+from ._errors import GlobError as GlobError
 from ._errors import LabelError as LabelError
+from ._errors import NotBuiltError as NotBuiltError
 from ._errors import NoxError as NoxError
 from ._errors import PathError as PathError
+from ._errors import StructureError as StructureError
 from ._errors import TracerComparisonError as TracerComparisonError
 from ._errors import UnhashableModuleError as UnhashableModuleError
+from ._errors import UnknownFieldError as UnknownFieldError
+from ._equality import tree_equal as tree_equal
 from ._field import field as field
 from ._filtering import combine as combine
 from ._filtering import filter as filter
@@ -24,13 +30,15 @@ from ._jit import jit as jit
 from ._jit import set_cache_size as set_cache_size
 from ._method import BoundMethod as BoundMethod
 from ._module import Module as Module
-from ._module import is_module as is_module
 from ._module import module as module
 from ._module import replace as replace
 from ._pytree import FieldKey as FieldKey
 from ._registry import register_function as register_function
 from ._repr import summary as summary
 from ._sequential import Sequential as Sequential
+from ._static import is_array as is_array
+from ._static import is_inexact_array as is_inexact_array
+from ._static import is_module as is_module
 from ._stack import Scan as Scan
 from ._stack import stack as stack
 from ._stack import unstack as unstack
@@ -55,6 +63,7 @@ from ._where import tag as tag
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgumentError",
     "At",
     "BoundMethod",
     "FileInfo",
@@ -63,18 +72,22 @@ __all__ = [
     "FormatError",
     "FrozenDict",
     "FrozenError",
+    "GlobError",
     "Grad",
     "Jit",
     "LabelError",
     "Module",
+    "NotBuiltError",
     "NoxError",
     "PathError",
     "Remat",
     "Scan",
     "Sequential",
+    "StructureError",
     "Tag",
     "TracerComparisonError",
     "UnhashableModuleError",
+    "UnknownFieldError",
     "VMap",
     "ValueAndGrad",
     "Where",
@@ -85,6 +98,8 @@ __all__ = [
     "filter",
     "grad",
     "inspect",
+    "is_array",
+    "is_inexact_array",
     "is_module",
     "jit",
     "labeler",
@@ -103,6 +118,7 @@ __all__ = [
     "stack",
     "summary",
     "tag",
+    "tree_equal",
     "unstack",
     "value_and_grad",
     "vmap",

@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 
 from ._errors import PathError
 from ._jaxapi import KeyPath, flatten_one_level_with_path, keystr, tree_flatten_with_path_none_as_leaf
-from ._module import is_module
+from ._static import is_module
 from ._pytree import class_info
 from ._where import DOUBLE_STAR, STAR, Matcher, Where, compile_where, key_component
 

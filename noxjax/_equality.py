@@ -16,7 +16,7 @@ from ._errors import MSG_TRACED_EQ, MSG_UNHASHABLE, TracerComparisonError, Unhas
 from ._jaxapi import Tracer, keystr, tree_flatten, tree_flatten_with_path
 from ._static import is_array
 
-__all__ = ["module_eq", "module_hash", "leaves_equal"]
+__all__ = ["module_eq", "module_hash", "leaves_equal", "tree_equal"]
 
 
 def module_eq(self: Any, other: object) -> Any:  # bool, or NotImplemented
@@ -60,3 +60,55 @@ def module_hash(self: Any) -> int:
         more = ", ..." if len(leaves_with_paths) > 3 else ""
         raise UnhashableModuleError(MSG_UNHASHABLE.format(cls=type(self).__qualname__, paths=", ".join(paths) + more))
     return hash(treedef)
+
+
+def tree_equal(a: Any, b: Any, *, rtol: float = 0.0, atol: float = 0.0) -> Any:
+    """Whether two pytrees are equal: structure, classes, statics, shapes, dtypes and
+    values, with values compared as `|a - b| <= atol + rtol * |b|` (NaN equal to NaN).
+
+    Returns a bool, or a traced boolean array when any leaf is traced (inside
+    `jax.jit`, `jax.grad`, ...).
+
+    >>> import jax.numpy as jnp
+    >>> import noxjax as nox
+    >>> nox.tree_equal({"w": jnp.ones(2)}, {"w": jnp.ones(2) + 1e-7}, atol=1e-6)
+    True
+    >>> nox.tree_equal((1, jnp.ones(2)), (1.0, jnp.ones(2)))   # 1 and 1.0 differ
+    False
+    """
+    a_leaves, a_def = tree_flatten(a)
+    b_leaves, b_def = tree_flatten(b)
+    if a_def != b_def or len(a_leaves) != len(b_leaves):
+        return False
+    traced: list[Any] = []
+    for x, y in zip(a_leaves, b_leaves):
+        if isinstance(x, Tracer) or isinstance(y, Tracer):
+            if not (is_array(x) and is_array(y)) or x.shape != y.shape or x.dtype != y.dtype:
+                return False
+            traced.append(_close(jnp, x, y, rtol, atol))
+        elif not _leaves_close(x, y, rtol, atol):
+            return False
+    if traced:
+        return jnp.all(jnp.stack([jnp.asarray(t) for t in traced]))
+    return True
+
+
+def _leaves_close(a: Any, b: Any, rtol: float, atol: float) -> bool:
+    if rtol == 0.0 and atol == 0.0:
+        return leaves_equal(a, b)
+    if not (is_array(a) and is_array(b)) or isinstance(a, jax.ShapeDtypeStruct) or isinstance(b, jax.ShapeDtypeStruct):
+        return leaves_equal(a, b)
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if not jnp.issubdtype(a.dtype, jnp.inexact):
+        return leaves_equal(a, b)
+    return bool(_close(np, np.asarray(a), np.asarray(b), rtol, atol))
+
+
+def _close(xp: Any, a: Any, b: Any, rtol: float, atol: float) -> Any:
+    """Elementwise closeness, NaN equal to NaN, reduced to one boolean."""
+    if xp is np:
+        return np.all(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+    if jnp.issubdtype(a.dtype, jnp.inexact):
+        return jnp.all(jnp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
+    return jnp.all(a == b)

@@ -13,6 +13,11 @@ __all__ = [
     "FormatError",
     "PathError",
     "LabelError",
+    "UnknownFieldError",
+    "NotBuiltError",
+    "ArgumentError",
+    "GlobError",
+    "StructureError",
 ]
 
 
@@ -22,6 +27,26 @@ class NoxError(Exception):
 
 class FieldError(NoxError, TypeError):
     """A field value or field declaration that a module cannot hold."""
+
+
+class UnknownFieldError(NoxError, AttributeError):
+    """Setting a name that is not a field of the module class."""
+
+
+class NotBuiltError(NoxError, AttributeError):
+    """Using a module as a pytree before its `__init__` has returned."""
+
+
+class ArgumentError(NoxError, TypeError, ValueError):
+    """An argument that a noxjax function cannot use (wrong kind or value)."""
+
+
+class GlobError(NoxError, ValueError):
+    """A malformed glob passed as a `where`."""
+
+
+class StructureError(NoxError, ValueError):
+    """Trees whose structure or statics differ where they must agree."""
 
 
 class FrozenError(NoxError, dataclasses.FrozenInstanceError):
@@ -71,6 +96,20 @@ argument instead of a static one:
 
     jax.jit(f, static_argnums=0)(m, x)   # wrong
     jax.jit(f)(m, x)                     # right
+"""
+
+MSG_NOT_BUILT = """{cls} is not built yet: its __init__ has not returned, so it is not a
+pytree yet and cannot be flattened. Use the values you are assigning instead, or do
+the work after construction, for example in a classmethod:
+
+    def __init__(self, w):
+        self.w = w
+        n = len(jax.tree.leaves(self))     # wrong: self is half-built
+
+    @classmethod
+    def init(cls, w):
+        m = cls(w)
+        n = len(jax.tree.leaves(m))        # right
 """
 
 MSG_TRACED_EQ = """cannot compare {cls} instances with `==` while {path} is traced:

@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar, overload
 
 from ._errors import FieldError
-from ._static import OPEN
+from ._static import IDENTITY, OPEN
 
 __all__ = ["field", "FieldOptions", "field_options", "user_metadata"]
 
@@ -92,6 +92,11 @@ def field(
 def open_field(*, default: Any = _MISSING) -> Any:
     """A field of a transform: callables and `where`s are held by identity if not savable."""
     return dataclasses.field(default=default, metadata={_KEY: FieldOptions(OPEN, ())})
+
+
+def identity_field(*, default: Any = _MISSING) -> Any:
+    """A field held by identity: never hashed or compared by value (shardings)."""
+    return dataclasses.field(default=default, metadata={_KEY: FieldOptions(IDENTITY, ())})
 
 
 def field_options(f: dataclasses.Field[Any]) -> FieldOptions:

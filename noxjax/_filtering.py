@@ -8,12 +8,12 @@ unflatten. Predicates see leaf values, so they run on every call.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from ._errors import LabelError
+from ._errors import ArgumentError, LabelError, StructureError
 from ._jaxapi import KeyPath, PyTreeDef, keystr, tree_flatten, tree_flatten_none_as_leaf, tree_flatten_with_path
+from ._lru import LRU
 from ._where import Where, compile_where
 
 __all__ = ["paths", "partition", "combine", "filter", "map_where", "labels", "labeler", "leaf_paths"]
@@ -23,21 +23,9 @@ L = TypeVar("L")
 _MISSING: Any = object()
 
 
-class _LRU(OrderedDict[Hashable, Any]):
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-
-    def put(self, key: Hashable, value: T) -> T:
-        self[key] = value
-        if len(self) > self.size:
-            self.popitem(last=False)
-        return value
-
-
-_PATHS = _LRU(1024)
-_MASKS = _LRU(1024)
-_NONE_SLOTS = _LRU(1024)
+_PATHS: LRU[tuple[KeyPath, ...]] = LRU(1024)
+_MASKS: LRU[tuple[bool, ...]] = LRU(1024)
+_NONE_SLOTS: LRU[tuple[PyTreeDef, tuple[int, ...]]] = LRU(1024)
 
 
 def leaf_paths(tree: Any, treedef: PyTreeDef) -> tuple[KeyPath, ...]:
@@ -92,7 +80,7 @@ def _none_slots(tree: Any, treedef: PyTreeDef) -> tuple[PyTreeDef, tuple[int, ..
 def combine(*trees: T) -> T:
     """Merge trees of one structure: each leaf is the first non-`None` one among them."""
     if not trees:
-        raise TypeError("nox.combine needs at least one tree")
+        raise ArgumentError("nox.combine needs at least one tree")
     full_def: PyTreeDef = None
     out: list[Any] = []
     for i, tree in enumerate(trees):
@@ -101,7 +89,7 @@ def combine(*trees: T) -> T:
         if full_def is None:
             full_def, out = this_def, [None] * this_def.num_leaves
         elif this_def != full_def:
-            raise ValueError(
+            raise StructureError(
                 f"nox.combine: tree {i} has another structure than tree 0 "
                 f"(ignoring None leaves):\n  {full_def}\n  {this_def}"
             )

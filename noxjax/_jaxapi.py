@@ -32,7 +32,9 @@ __all__ = [
     "tree_flatten_none_as_leaf",
     "tree_flatten_with_path_none_as_leaf",
     "flatten_one_level_with_path",
-    "tree_leaves_stop_at_modules",
+    "tree_leaves",
+    "tree_flatten_is_leaf",
+    "tree_leaves_stop_at",
     "tree_flatten_with_path",
 ]
 
@@ -80,6 +82,11 @@ def _is_none(x: object) -> bool:
     return x is None
 
 
+def tree_flatten_is_leaf(tree: Any, is_leaf: _IsLeaf) -> tuple[list[Any], PyTreeDef]:
+    """Flatten, keeping every node for which `is_leaf` holds as a leaf."""
+    return _flatten_is_leaf(tree, is_leaf)
+
+
 def tree_flatten_none_as_leaf(tree: Any) -> tuple[list[Any], PyTreeDef]:
     """Flatten keeping `None` as a leaf (JAX treats it as an empty node)."""
     return _flatten_is_leaf(tree, _is_none)
@@ -89,16 +96,13 @@ def tree_flatten_with_path_none_as_leaf(tree: Any) -> tuple[list[tuple[KeyPath, 
     return _flatten_with_path_is_leaf(tree, _is_none)
 
 
+tree_leaves = cast(Callable[[Any], list[Any]], _jtu.tree_leaves)
 _leaves_is_leaf = cast(Callable[[Any, _IsLeaf], list[Any]], _jtu.tree_leaves)
 
 
-def _is_module_node(x: object) -> bool:
-    return "__nox_info__" in type(x).__dict__
-
-
-def tree_leaves_stop_at_modules(tree: Any) -> list[Any]:
-    """The leaves of `tree`, with every module kept whole as one leaf."""
-    return _leaves_is_leaf(tree, _is_module_node)
+def tree_leaves_stop_at(tree: Any, is_leaf: _IsLeaf) -> list[Any]:
+    """The leaves of `tree`, with every node for which `is_leaf` holds kept whole."""
+    return _leaves_is_leaf(tree, is_leaf)
 
 
 def flatten_one_level_with_path(node: Any) -> tuple[list[tuple[KeyPath, Any]], PyTreeDef]:

@@ -1,112 +1,81 @@
 """`nox.Jit`: `jax.jit` as a module, with static arguments inferred.
 
-Array leaves (and everything inside modules) are traced; every other leaf of the
-arguments is static, compared type-strictly. When all argument leaves are traced,
-a call goes straight to one shared `jax.jit` whose C++ cache is keyed by the
-treedef of `(jit, args, kwargs)`, which already holds every module static and `fn`
-itself when it is a plain function. Otherwise the statics are split out and the
-compiled function is cached in a bounded global LRU by (treedef, statics). Either
-way a `Jit` rebuilt by unflatten, `nox.replace` or `nox.load` does not retrace.
+Which argument leaves are traced is `_static.traced_mask`'s answer: arrays, and
+everything inside modules. When all argument leaves are traced, a call goes
+straight to one shared `jax.jit` whose C++ cache is keyed by the treedef of
+`(jit, args, kwargs)`, which already holds every module static and `fn` itself
+when it is a plain function. Otherwise the statics are split out and the compiled
+function is cached in a bounded global LRU by (treedef, statics). Either way a
+`Jit` rebuilt by unflatten, `nox.replace` or `nox.load` does not retrace.
 """
 
 from __future__ import annotations
 
 import functools
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar, cast, overload
 
+from jax.sharding import Sharding
 from typing_extensions import ParamSpec
 
-from ._field import open_field
-from ._jaxapi import PyTreeDef, keystr, tree_flatten, tree_flatten_with_path, tree_leaves_stop_at_modules
+from ._errors import ArgumentError
+from ._field import identity_field, open_field
+from ._jaxapi import PyTreeDef, keystr, tree_flatten, tree_flatten_is_leaf, tree_flatten_with_path, tree_leaves
 from ._jaxapi import jit as jax_jit
-from ._module import Module
-from ._static import CHILD, canonical, fast_kind, is_array
+from ._lru import LRU
+from ._static import all_traced, canonical, traced_mask
 from ._where import Where, compile_where
+from ._wrapper import Wrapper
 
 __all__ = ["Jit", "jit", "set_cache_size"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-# Leaf types known to be arrays (jax, numpy, tracers): traced arguments. Module field
-# kinds (`fast_kind`) exclude numpy arrays, which fields copy read-only.
-_ARRAY_TYPES: set[type] = set()
-
-
-class _Cache(OrderedDict[Hashable, Any]):
-    """The global LRU of compiled functions, keyed by static configuration."""
-
-    size = 4096
-
-    def lookup(self, key: Hashable) -> Any:
-        value = self.get(key)
-        if value is not None:
-            self.move_to_end(key)
-        return value
-
-    def insert(self, key: Hashable, value: Any) -> None:
-        self[key] = value
-        while len(self) > self.size:
-            self.popitem(last=False)
-
-
-_CACHE = _Cache()
+_CACHE: LRU[Callable[..., Any]] = LRU(4096)  # compiled functions, by static configuration
+_DONATED: LRU[tuple[int, ...]] = LRU(1024)  # donated leaf indices, by treedef and where
 
 
 def set_cache_size(size: int) -> None:
-    """Bound the number of compiled functions `nox.Jit` keeps (default 4096)."""
-    if size < 1:
-        raise ValueError(f"the cache size must be at least 1, got {size}")
-    _Cache.size = size
-    while len(_CACHE) > size:
-        _CACHE.popitem(last=False)
+    """Bound the number of compiled functions `nox.Jit` keeps (default 4096).
+
+    Raises `nox.ArgumentError` (a `ValueError`) if `size` is not an int of at least 1.
+
+    >>> import noxjax as nox
+    >>> nox.set_cache_size(1024)
+    """
+    _CACHE.resize(size)
 
 
-class Jit(Module, Generic[P, R], name="noxjax.Jit"):
+class Jit(Wrapper, Generic[P, R], name="noxjax.Jit"):
     """`fn` compiled with `jax.jit`; its arrays, and those of the arguments, are traced.
 
-    Every non-array leaf of the arguments is static: hashable, compared
-    type-strictly, part of the cache key. `donate` is a `where` over the tuple of
-    positional arguments (paths start at `[0]`); `in_shardings` and
-    `out_shardings` go to `jax.jit`.
+    Every non-array leaf of the arguments outside modules is static: hashable,
+    compared type-strictly, part of the cache key. `donate` is a `where` over the
+    tuple of positional arguments (paths start at `[0]`); `in_shardings` and
+    `out_shardings` go to `jax.jit` as it takes them (a sharding per positional
+    argument, or a tree of them per argument) and are held by identity.
+
+    >>> import jax.numpy as jnp
+    >>> import noxjax as nox
+    >>> double = nox.Jit(lambda x, times: x * times)
+    >>> double(jnp.ones(2), 2)          # `times` is static: no static_argnums needed
+    Array([2., 2.], dtype=float32)
     """
 
     fn: Callable[P, R] = open_field()
     donate: Where | None = open_field(default=None)
-    in_shardings: Any = open_field(default=None)
-    out_shardings: Any = open_field(default=None)
+    in_shardings: Any = identity_field(default=None)
+    out_shardings: Any = identity_field(default=None)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        if self.donate is None and self.in_shardings is None and _all_traced(args, kwargs):
+        if self.donate is None and self.in_shardings is None and self.out_shardings is None and all_traced(args, kwargs):
             # Everything is traced: jax.jit's own C++ cache, keyed by the treedef that
             # holds every static, does the rest with a single flatten.
-            plain = _PLAIN if self.out_shardings is None else _plain_jit(self.out_shardings)
-            result: R = plain(self, args, kwargs)
+            result: R = _PLAIN(self, args, kwargs)
             return result
-        leaves, treedef = tree_flatten((self, args, kwargs))
-        result = _call_slow(self, leaves, treedef, set(map(type, leaves)))
+        result = _call_slow(self, args, kwargs)
         return result
-
-
-def _all_traced(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
-    """Whether every leaf of the arguments is an array or inside a module (traced)."""
-    if not kwargs:
-        for arg in args:
-            tp: type = arg.__class__
-            if fast_kind(tp) != CHILD and tp not in _ARRAY_TYPES:
-                break
-        else:
-            return True
-    types: set[type] = set(map(type, tree_leaves_stop_at_modules((args, kwargs))))
-    return all(fast_kind(tp) == CHILD or tp in _ARRAY_TYPES for tp in types)
-
-
-@functools.lru_cache(maxsize=64)
-def _plain_jit(out_shardings: Any) -> Callable[..., Any]:
-    options = {} if out_shardings is None else {"out_shardings": out_shardings}
-    return jax_jit(_apply_module, **options)
 
 
 def _apply_module(this: Jit[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -116,32 +85,31 @@ def _apply_module(this: Jit[Any, Any], args: tuple[Any, ...], kwargs: dict[str, 
 _PLAIN = jax_jit(_apply_module)
 
 
-def _call_slow(jit: Jit[Any, Any], leaves: list[Any], treedef: PyTreeDef, types: set[type]) -> Any:
-    for tp in types - _ARRAY_TYPES:
-        if is_array(next(x for x in leaves if type(x) is tp)):
-            _ARRAY_TYPES.add(tp)
-    statics = tuple((i, x) for i, x in enumerate(leaves) if type(x) not in _ARRAY_TYPES)
-    key_statics = tuple((i, _canonical(x, i, treedef, leaves)) for i, x in statics)
-    donated = _donated(jit, treedef, leaves) if jit.donate is not None else ()
-    simple = not statics and not donated and jit.in_shardings is None
-    key: Hashable = treedef if simple else (treedef, key_statics, donated)
-    compiled = _CACHE.lookup(key)
+def _call_slow(jit: Jit[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    whole = (jit, args, kwargs)
+    leaves, treedef = tree_flatten(whole)
+    traced = traced_mask(whole, leaves, treedef)
+    static_at = tuple(i for i, t in enumerate(traced) if not t)
+    key_statics = tuple(_canonical(leaves[i], i, whole) for i in static_at)
+    donated = _donated(jit, whole, treedef, traced) if jit.donate is not None else ()
+    key: Hashable = (treedef, static_at, key_statics, donated)
+    compiled = _CACHE.get(key)
     if compiled is None:
-        compiled = _compile(jit, treedef, statics, len(leaves), donated, _in_shardings(jit, treedef, leaves, statics, donated))
-        _CACHE.insert(key, compiled)
-    static_positions = {i for i, _ in statics}
-    kept = [x for i, x in enumerate(leaves) if i not in static_positions and i not in donated]
+        shardings = _in_shardings(jit, args, len(leaves), static_at, donated)
+        compiled = _CACHE.put(key, _compile(jit, treedef, {i: leaves[i] for i in static_at}, len(leaves), donated, shardings))
+    skipped = set(static_at).union(donated)
+    kept = [x for i, x in enumerate(leaves) if i not in skipped]
     if donated:
         return compiled([leaves[i] for i in donated], kept)
     return compiled(kept)
 
 
-def _canonical(x: Any, i: int, treedef: PyTreeDef, leaves: list[Any]) -> object:
+def _canonical(x: Any, i: int, whole: Any) -> object:
     try:
         return canonical(x)
     except TypeError:
-        path = keystr(tree_flatten_with_path(treedef.unflatten(leaves))[0][i][0])
-        raise TypeError(
+        path = keystr(tree_flatten_with_path(whole)[0][i][0])
+        raise ArgumentError(
             f"nox.Jit: the argument leaf {_argument_name(path)} = {x!r} is not an array, so it is "
             f"static and must be hashable, but {type(x).__name__} is not. Pass it as an array, or "
             f"as a hashable value (a tuple instead of a list, ...)."
@@ -157,56 +125,72 @@ def _argument_name(path: str) -> str:
     return "of the function" + path[3:]
 
 
-_DONATED = _Cache()
-
-
-def _donated(jit: Jit[Any, Any], treedef: PyTreeDef, leaves: list[Any]) -> tuple[int, ...]:
-    """Indices of the array leaves of positional arguments that `donate` selects."""
-    cached: tuple[int, ...] | None = _DONATED.lookup(treedef)
+def _donated(jit: Jit[Any, Any], whole: Any, treedef: PyTreeDef, traced: tuple[bool, ...]) -> tuple[int, ...]:
+    """Indices of the traced leaves of positional arguments that `donate` selects."""
+    key = (treedef, traced, jit.donate)
+    cached = _DONATED.get(key)
     if cached is None:
         assert jit.donate is not None
         matcher = compile_where(jit.donate)
-        cached = tuple(
+        cached = _DONATED.put(key, tuple(
             i
-            for i, (path, leaf) in enumerate(tree_flatten_with_path(treedef.unflatten(leaves))[0])
-            if len(path) >= 2 and getattr(path[0], "idx", None) == 1 and is_array(leaf) and matcher(path[1:], leaf)
-        )
-        _DONATED.insert(treedef, cached)
+            for i, (path, leaf) in enumerate(tree_flatten_with_path(whole)[0])
+            if traced[i] and len(path) >= 2 and getattr(path[0], "idx", None) == 1 and matcher(path[1:], leaf)
+        ))
     return cached
 
 
+def _is_sharding_leaf(x: object) -> bool:
+    return x is None or isinstance(x, Sharding)
+
+
 def _in_shardings(
-    jit: Jit[Any, Any], treedef: PyTreeDef, leaves: list[Any], statics: tuple[tuple[int, Any], ...], donated: tuple[int, ...]
+    jit: Jit[Any, Any], args: tuple[Any, ...], n_leaves: int, static_at: tuple[int, ...], donated: tuple[int, ...]
 ) -> Any:
+    """Per traced leaf, the sharding `in_shardings` gives it (broadcast as jax.jit does)."""
     if jit.in_shardings is None:
         return None
-    _, args, _ = treedef.unflatten(leaves)
-    per_leaf = [None] * len(leaves)
-    offset = len(tree_flatten(jit)[0])
-    for arg, sharding in zip(args, _prefix_tuple(jit.in_shardings, len(args))):
-        n = len(tree_flatten(arg)[0])
-        per_leaf[offset : offset + n] = [sharding] * n
-        offset += n
-    static_positions = {i for i, _ in statics}
-    kept = [s for i, s in enumerate(per_leaf) if i not in static_positions and i not in donated]
+    per_arg = jit.in_shardings
+    if not isinstance(per_arg, (tuple, list)):
+        per_arg = (per_arg,) * len(args)
+    per_arg = cast("tuple[Any, ...]", tuple(per_arg))
+    if len(per_arg) != len(args):
+        raise ArgumentError(
+            f"nox.Jit: in_shardings has {len(per_arg)} entries for {len(args)} positional arguments; "
+            f"give one sharding (or tree of shardings) per positional argument"
+        )
+    per_leaf: list[Any] = [None] * len(tree_leaves(jit))
+    for i, (arg, shardings) in enumerate(zip(args, per_arg)):
+        per_leaf += _broadcast(shardings, arg, i)
+    per_leaf += [None] * (n_leaves - len(per_leaf))  # keyword arguments
+    skipped = set(static_at).union(donated)
+    kept = [s for i, s in enumerate(per_leaf) if i not in skipped]
     return ([per_leaf[i] for i in donated], kept) if donated else (kept,)
 
 
-def _prefix_tuple(shardings: Any, n: int) -> tuple[Any, ...]:
-    if isinstance(shardings, (tuple, list)):
-        return tuple(cast("tuple[Any, ...]", shardings))
-    return (shardings,) * n
+def _broadcast(prefix: Any, tree: Any, position: int) -> list[Any]:
+    """One entry of `prefix` (a tree of shardings) per leaf of `tree`."""
+    shardings, prefix_def = tree_flatten_is_leaf(prefix, _is_sharding_leaf)
+    try:
+        subtrees = prefix_def.flatten_up_to(tree)
+    except ValueError as e:
+        raise ArgumentError(
+            f"nox.Jit: in_shardings[{position}] is not a prefix of args[{position}]'s structure: {e}"
+        ) from None
+    out: list[Any] = []
+    for sharding, subtree in zip(shardings, subtrees):
+        out += [sharding] * len(tree_leaves(subtree))
+    return out
 
 
 def _compile(
     jit: Jit[Any, Any],
     treedef: PyTreeDef,
-    statics: tuple[tuple[int, Any], ...],
+    static_values: dict[int, Any],
     n_leaves: int,
     donated: tuple[int, ...],
-    in_shardings: Any = None,
+    in_shardings: Any,
 ) -> Callable[..., Any]:
-    static_values = dict(statics)
     donated_set = set(donated)
 
     def merge(donated_leaves: list[Any], kept_leaves: list[Any]) -> Any:
@@ -241,7 +225,19 @@ def jit(
     in_shardings: Any = None,
     out_shardings: Any = None,
 ) -> Jit[P, R] | Callable[[Callable[P, R]], Jit[P, R]]:
-    """`nox.Jit(fn, ...)`, usable as a decorator with or without options."""
+    """`nox.Jit(fn, ...)`, usable as a decorator with or without options, on functions
+    and on methods (`@nox.jit def __call__(self, x)` traces `self`'s arrays).
+
+    >>> import jax, jax.numpy as jnp
+    >>> import noxjax as nox
+    >>> class Scale(nox.Module):
+    ...     w: jax.Array
+    ...     @nox.jit
+    ...     def __call__(self, x):
+    ...         return self.w * x
+    >>> Scale(jnp.ones(2) * 3)(jnp.ones(2))
+    Array([3., 3.], dtype=float32)
+    """
 
     def build(f: Callable[P, R]) -> Jit[P, R]:
         return Jit(f, donate=donate, in_shardings=in_shardings, out_shardings=out_shardings)

@@ -2,40 +2,47 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from typing import Any
 
-from ._pytree import FLAT, Aux, make_flat
 from ._module import module
+from ._pytree import Aux, build, make_flat
 
-__all__ = ["BoundMethod", "MethodDescriptor"]
+__all__ = ["BoundMethod", "MethodDescriptor", "bind"]
 
 
 class MethodDescriptor:
-    """Replaces a plain function in a module class body; binds to `BoundMethod`."""
+    """Replaces a plain function in a module class body; binds to `BoundMethod`.
+
+    It carries the function's `__name__`, `__qualname__`, `__module__`, `__doc__`
+    and `__wrapped__`, so doctests and documentation tools find the method.
+    """
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.__func__ = fn
-        self._aux: Aux | None = None
+        functools.update_wrapper(self, fn)
 
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:
             return self.__func__
-        aux = self._aux
-        if aux is None:
-            aux = self._aux = make_flat(
-                BoundMethod, ("__self__",), (obj,), {"__func__": self.__func__}, (self.__func__,)
-            )[1]
-        bound = object.__new__(BoundMethod)
-        d = bound.__dict__
-        d["__func__"] = self.__func__
-        d["__self__"] = obj
-        d[FLAT] = ((obj,), aux)
-        return bound
+        return bind(self.__func__, obj)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.__func__, name)
+
+
+_AUX: dict[Callable[..., Any], Aux] = {}
+
+
+def bind(fn: Callable[..., Any], obj: Any) -> BoundMethod:
+    """`fn` bound to module `obj`, built without `__init__` (the hot path of `m.method`)."""
+    aux = _AUX.get(fn)
+    if aux is None:
+        aux = _AUX[fn] = make_flat(BoundMethod, ("__self__",), (obj,), {"__func__": fn}, (fn,))[1]
+    bound: BoundMethod = build(aux, (obj,))
+    return bound
 
 
 @module(name="noxjax.BoundMethod")

@@ -18,14 +18,24 @@ from typing import Any, TypeVar, overload
 from typing_extensions import Self, dataclass_transform
 
 from ._equality import module_eq, module_hash
-from ._errors import MSG_ASSIGN, MSG_NOT_A_FIELD, FieldError, FrozenError
+from ._errors import (
+    MSG_ASSIGN,
+    MSG_NOT_A_FIELD,
+    MSG_NOT_BUILT,
+    ArgumentError,
+    FieldError,
+    FrozenError,
+    NotBuiltError,
+    UnknownFieldError,
+)
 from ._field import field, field_options, user_metadata
+from ._frozendict import FrozenDict
 from ._pytree import FLAT, ClassInfo, FieldKey, class_info, make_flat, register
-from ._registry import register_class
+from ._registry import FunctionRef, function_name, register_class
 from ._repr import module_repr, pretty
-from ._static import MIXED, STATIC, add_child_type, classify, fast_kind
+from ._static import MIXED, MODULE, STATIC, check_built, classify, fast_kind, is_module_class, learn_module_class
 
-__all__ = ["module", "Module", "replace", "is_module", "is_module_class", "from_fields"]
+__all__ = ["module", "Module", "replace", "from_fields"]
 
 T = TypeVar("T")
 
@@ -44,14 +54,16 @@ Decorate it with the options it needs, e.g. @nox.module(kw_only=True), or for
 nox.Module subclasses pass them as class keywords: class {cls}({base}, kw_only=True).
 """
 
+MSG_DEFINITION = """{cls} cannot be a module: {error}
+Fix the class body; for example, fields without a default come before fields with
+one, or pass kw_only=True:
 
-def is_module(x: object) -> bool:
-    """True for instances of any noxjax module class."""
-    return is_module_class(type(x))
+    class {cls}(nox.Module, kw_only=True): ...
+"""
 
-
-def is_module_class(cls: type) -> bool:
-    return "__nox_info__" in cls.__dict__
+MSG_SLOTS = """{cls} declares __slots__, but a module keeps its fields and its flattened
+form in the instance __dict__. Remove __slots__; modules are already immutable.
+"""
 
 
 # --------------------------------------------------------------------- construction
@@ -67,10 +79,15 @@ def _finalize(self: Any, cls: type, info: ClassInfo) -> None:
     statics: dict[str, Any] = {}
     canon: list[Any] = []
     for name, static in info.spec:
-        value = d[name]
+        value = d.get(name, _UNSET)
+        if value is _UNSET:
+            _check_attributes(d, cls)
+            value = d[name]
         kind = fast_kind(type(value)) if static is None else None  # pyright: ignore[reportUnknownArgumentType]
         canonical: Any = value
-        if kind is None:
+        if kind == MODULE:
+            check_built(value, f"{cls.__qualname__}.{name}")
+        elif kind is None:
             kind, value, canonical = classify(value, static, f"{cls.__qualname__}.{name}")
             if kind == MIXED:
                 info.may_mix = True
@@ -83,24 +100,30 @@ def _finalize(self: Any, cls: type, info: ClassInfo) -> None:
         else:
             names.append(name)
             children.append(value)
+    if info.extras is not None:
+        extras = info.extras(d)
+        d.update(extras)
+        statics = {**statics, **extras}
     d[FLAT] = make_flat(cls, tuple(names), tuple(children), statics, tuple(canon))
+
+
+_UNSET: Any = object()
 
 
 def _check_attributes(d: dict[str, Any], cls: type) -> None:
     """Fill `init=False` defaults; reject attributes that are not fields, and gaps."""
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    for name in d:
-        if name not in fields:
-            raise FieldError(MSG_NOT_A_FIELD.format(cls=cls.__qualname__, name=name, fields=", ".join(fields)))
     for name, f in fields.items():
         if name not in d and f.default is not dataclasses.MISSING:
             d[name] = f.default
     missing = [name for name in fields if name not in d]
     if missing:
+        extra = [name for name in d if name not in fields]
+        also = f" It also set {', '.join(map(repr, extra))}, which {'is not a field' if len(extra) == 1 else 'are not fields'}." if extra else ""
         raise FieldError(
             f"{cls.__qualname__}.__init__ returned without setting field(s) "
             f"{', '.join(map(repr, missing))}; a custom __init__ must assign every field "
-            f"(self.{missing[0]} = ...) or the field needs a default."
+            f"(self.{missing[0]} = ...) or the field needs a default.{also}"
         )
 
 
@@ -133,12 +156,28 @@ def _explain_bad_call(cls: type, init: Callable[..., None], self: Any, args: tup
 
 def _setattr(self: Any, name: str, value: Any) -> None:
     cls: type = self.__class__
-    if FLAT in self.__dict__:
-        raise FrozenError(MSG_ASSIGN.format(verb="assign to", name=name, cls=cls.__qualname__))
     names = class_info(cls).names
     if name not in names:
-        raise FieldError(MSG_NOT_A_FIELD.format(cls=cls.__qualname__, name=name, fields=", ".join(names)))
+        unset = [n for n in names if n not in self.__dict__] if FLAT not in self.__dict__ else []
+        raise UnknownFieldError(_not_a_field(cls, name, unset))
+    if FLAT in self.__dict__:
+        raise FrozenError(MSG_ASSIGN.format(verb="assign to", name=name, cls=cls.__qualname__))
     object.__setattr__(self, name, value)
+
+
+def _not_a_field(cls: type, name: str, unset: list[str]) -> str:
+    names = class_info(cls).names
+    message = MSG_NOT_A_FIELD.format(cls=cls.__qualname__, name=name, fields=", ".join(names))
+    if unset:
+        message += f"Also, __init__ has not set {', '.join(map(repr, unset))} yet: a custom __init__ must set every field.\n"
+    return message
+
+
+def _getattr(self: Any, name: str) -> Any:
+    """Only reached when normal lookup fails: explain a module that is not built yet."""
+    if name == FLAT:
+        raise NotBuiltError(MSG_NOT_BUILT.format(cls=type(self).__qualname__))
+    raise AttributeError(f"{type(self).__qualname__!r} object has no attribute {name!r}", name=name, obj=self)
 
 
 def _delattr(self: Any, name: str) -> None:
@@ -169,7 +208,18 @@ def from_fields(cls: type[T], values: dict[str, Any]) -> T:
 
 def _reduce(self: Any) -> tuple[Any, ...]:
     cls: type = self.__class__
-    return (from_fields, (cls, {n: self.__dict__[n] for n in class_info(cls).names}))
+    return (from_fields, (cls, {n: _by_name(self.__dict__[n]) for n in class_info(cls).names}))
+
+
+def _by_name(value: Any) -> Any:
+    """`value` with registered functions replaced by references that pickle by name."""
+    tp: type = type(value)
+    if tp is tuple:
+        return tuple(map(_by_name, value))
+    if tp is FrozenDict:
+        return FrozenDict({k: _by_name(v) for k, v in value.items()})
+    name = function_name(value) if tp not in (int, float, str, bool) else None
+    return value if name is None else FunctionRef(name)
 
 
 _GENERATED: dict[str, Any] = {
@@ -183,6 +233,7 @@ _GENERATED: dict[str, Any] = {
     "__deepcopy__": _deepcopy,
     "__replace__": _replace_method,
     "__reduce__": _reduce,
+    "__getattr__": _getattr,
 }
 
 
@@ -204,13 +255,18 @@ def _make_module(cls: type, kw_only: bool, name: str | None, auto: bool) -> None
     if snapshot is not None:
         _restore(cls, snapshot)
     snapshot = dict(cls.__dict__)
+    _check_options(cls, kw_only, name)
+    if "__slots__" in snapshot:
+        raise FieldError(MSG_SLOTS.format(cls=cls.__qualname__))
+    _override_defaults(cls, snapshot)
     try:
         dataclasses.dataclass(frozen=True, eq=False, repr=False, kw_only=kw_only)(cls)
     except (TypeError, ValueError) as e:
-        if not auto:
-            raise
-        _mark_failed(cls, snapshot, kw_only, e)
-        return
+        if auto and Module not in cls.__mro__:  # a decorator may still give the options it needs
+            _mark_failed(cls, snapshot, kw_only, e)
+            return
+        _restore(cls, snapshot)
+        raise FieldError(MSG_DEFINITION.format(cls=cls.__qualname__, error=e)) from None
     fields = dataclasses.fields(cls)
     if any(f.name == FLAT for f in fields):
         raise FieldError(f"{cls.__qualname__}: the field name {FLAT!r} is reserved by noxjax")
@@ -231,12 +287,36 @@ def _make_module(cls: type, kw_only: bool, name: str | None, auto: bool) -> None
     if cls not in _REGISTERED:
         register(cls)
         _REGISTERED.add(cls)
-    add_child_type(cls)
+    learn_module_class(cls)
     if Module not in cls.__mro__:
         Module.register(cls)
-        if "__init_subclass__" not in snapshot and not _has_module_base(cls):
-            setattr(cls, "__init_subclass__", _auto_init_subclass(cls))
+    if "__init_subclass__" in snapshot or (Module not in cls.__mro__ and not _has_module_base(cls)):
+        setattr(cls, "__init_subclass__", _auto_init_subclass(cls, snapshot.get("__init_subclass__")))
     setattr(cls, "__nox_snapshot__", snapshot)
+
+
+def _check_options(cls: type, kw_only: object, name: object) -> None:
+    if not isinstance(kw_only, bool):
+        raise FieldError(f"{cls.__qualname__}: kw_only must be True or False, got {kw_only!r}")
+    if name is not None and (not isinstance(name, str) or not name):
+        raise FieldError(f"{cls.__qualname__}: name must be a non-empty str such as 'mypkg.{cls.__name__}', got {name!r}")
+
+
+def _override_defaults(cls: type, snapshot: dict[str, Any]) -> None:
+    """`a = 5` in a subclass body re-declares inherited field `a` with that default."""
+    inherited: dict[str, dataclasses.Field[Any]] = getattr(cls, "__dataclass_fields__", {})
+    own = cls.__dict__.get("__annotations__", {})
+    for attr, value in snapshot.items():
+        f = inherited.get(attr)
+        if f is None or attr in own or inspect.isfunction(value) or isinstance(value, (property, classmethod, staticmethod)):
+            continue
+        if "__annotations__" not in cls.__dict__:
+            setattr(cls, "__annotations__", {})
+        cls.__dict__["__annotations__"][attr] = f.type
+        new = value if isinstance(value, dataclasses.Field) else dataclasses.field(
+            default=value, init=f.init, repr=f.repr, kw_only=f.kw_only, metadata=f.metadata  # pyright: ignore[reportArgumentType]
+        )
+        setattr(cls, attr, new)
 
 
 _REGISTERED: set[type] = set()
@@ -276,10 +356,17 @@ def _inherited_kw_only(cls: type) -> bool:
     return next((class_info(b).kw_only for b in cls.__mro__[1:] if is_module_class(b)), False)
 
 
-def _auto_init_subclass(owner: type) -> classmethod[Any, ..., None]:
+def _auto_init_subclass(owner: type, user: Any) -> classmethod[Any, ..., None]:
+    """Subclasses of `owner` become modules, whether or not `user` (the class body's own
+    `__init_subclass__`, if any) calls `super().__init_subclass__()`."""
+
     def __init_subclass__(cls: type[Any], **kwargs: Any) -> None:
-        super(owner, cls).__init_subclass__(**kwargs)  # type: ignore[arg-type]
-        _make_module(cls, _inherited_kw_only(cls), None, auto=True)
+        if user is None:
+            super(owner, cls).__init_subclass__(**kwargs)  # type: ignore[arg-type]
+        else:
+            user.__func__(cls, **kwargs)
+        if not is_module_class(cls):
+            _make_module(cls, _inherited_kw_only(cls), None, auto=True)
 
     return classmethod(__init_subclass__)
 
@@ -335,7 +422,7 @@ def replace(m: T, /, **changes: Any) -> T:
     """
     cls = type(m)
     if not is_module_class(cls):
-        raise TypeError(f"nox.replace expects a module, got {cls.__qualname__}")
+        raise ArgumentError(f"nox.replace expects a module, got {cls.__qualname__}")
     info = class_info(cls)
     for key in changes:
         if key not in info.names:

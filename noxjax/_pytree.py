@@ -16,11 +16,10 @@ from typing import Any
 from jax.tree_util import GetAttrKey
 
 from ._jaxapi import register_pytree_with_keys
-from ._static import Mixed
+from ._static import FLAT, Mixed
 
-__all__ = ["FieldKey", "Layout", "Aux", "ClassInfo", "FLAT", "class_info", "register", "make_flat"]
+__all__ = ["FieldKey", "Layout", "Aux", "ClassInfo", "FLAT", "class_info", "register", "make_flat", "build"]
 
-FLAT = "_nox_flat"
 _new: Callable[[type], Any] = object.__new__
 
 
@@ -63,7 +62,7 @@ class FieldKey(GetAttrKey):  # type: ignore[misc]  # untyped in jaxlib 0.4
 class ClassInfo:
     """What noxjax knows about one module class; stored as `cls.__nox_info__`."""
 
-    __slots__ = ("spec", "names", "keys", "layouts", "may_mix", "custom_init", "kw_only", "auto", "name")
+    __slots__ = ("spec", "names", "keys", "may_mix", "custom_init", "kw_only", "auto", "name", "extras")
 
     def __init__(
         self,
@@ -77,12 +76,14 @@ class ClassInfo:
         self.spec = spec  # (field name, static override) in field order
         self.names = tuple(name for name, _ in spec)
         self.keys = keys
-        self.layouts: dict[tuple[tuple[str, ...], tuple[int, ...]], Layout] = {}
         self.may_mix = False  # set once an instance holds a Mixed child
         self.custom_init = custom_init
         self.kw_only = kw_only
         self.auto = auto  # made a module by inheritance, not by a decorator
         self.name = name  # registry name, used by files
+        # Instance attributes derived from the fields that unflatten must restore too
+        # (a transform's `__module__` and `__qualname__`, taken from the function).
+        self.extras: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 def class_info(cls: type) -> ClassInfo:
@@ -123,14 +124,19 @@ class Aux(tuple[Any, ...]):
         return self.parts[2]
 
 
+# One Layout per (class, partition), kept here rather than on the class so that a copy
+# of the class's ClassInfo (cloudpickle restoring a class by value) shares them.
+_LAYOUTS: dict[tuple[type, tuple[str, ...], tuple[int, ...]], Layout] = {}
+
+
 def make_flat(
     cls: type, names: tuple[str, ...], children: tuple[Any, ...], statics: dict[str, Any], canon: tuple[Any, ...]
 ) -> tuple[tuple[Any, ...], Aux]:
     info = class_info(cls)
     mixed = tuple(i for i, c in enumerate(children) if type(c) is Mixed) if info.may_mix else ()
-    layout = info.layouts.get((names, mixed))
+    layout = _LAYOUTS.get((cls, names, mixed))
     if layout is None:
-        layout = info.layouts[names, mixed] = Layout(cls, names, tuple(info.keys[n] for n in names), mixed)
+        layout = _LAYOUTS[cls, names, mixed] = Layout(cls, names, tuple(info.keys[n] for n in names), mixed)
     aux = Aux((layout, canon))
     aux.parts = (cls, names, statics, layout.mixed)
     return children, aux
@@ -141,7 +147,8 @@ def _flatten_with_keys(m: Any) -> tuple[Iterable[tuple[Any, Any]], Aux]:
     return tuple(zip(aux[0].keys, children)), aux
 
 
-def _unflatten(aux: Aux, children: tuple[Any, ...]) -> Any:
+def build(aux: Aux, children: tuple[Any, ...]) -> Any:
+    """The module that `aux` and `children` describe, without `__init__` (JAX's unflatten)."""
     cls, names, statics, mixed = aux.parts
     obj: Any = _new(cls)
     d: dict[str, Any] = obj.__dict__
@@ -171,4 +178,4 @@ _flatten = operator.attrgetter(FLAT)
 
 
 def register(cls: type) -> None:
-    register_pytree_with_keys(cls, _flatten_with_keys, _unflatten, _flatten)
+    register_pytree_with_keys(cls, _flatten_with_keys, build, _flatten)

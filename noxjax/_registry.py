@@ -16,6 +16,7 @@ __all__ = [
     "register_function",
     "function_name",
     "function_by_name",
+    "FunctionRef",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -73,6 +74,28 @@ def function_name(fn: object) -> str | None:
 
 def function_by_name(name: str) -> Any | None:
     return _FUNCTIONS.get(name)
+
+
+def _registered(name: str) -> Any:
+    fn = _FUNCTIONS.get(name)
+    if fn is None:
+        raise FieldError(
+            f"cannot unpickle the registered function {name!r}: nothing registered it in "
+            f"this process; import the module that calls nox.register_function for it first"
+        )
+    return fn
+
+
+class FunctionRef:
+    """A registered function as pickle sees it: unpickling looks the name up again."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_registered, (self.name,))
 
 
 _NN = (

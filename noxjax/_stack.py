@@ -10,8 +10,9 @@ import jax
 import jax.numpy as jnp
 
 from ._jaxapi import keystr, tree_flatten, tree_flatten_with_path
-from ._module import Module, is_module
-from ._static import canonical, is_array
+from ._errors import StructureError
+from ._module import Module
+from ._static import canonical, is_array, is_module
 
 __all__ = ["stack", "unstack", "Scan"]
 
@@ -25,12 +26,12 @@ def stack(modules: Sequence[T]) -> T:
     `ValueError` names the first difference.
     """
     if not modules:
-        raise ValueError("nox.stack needs at least one module")
+        raise StructureError("nox.stack needs at least one module")
     flat = [tree_flatten(m) for m in modules]
     treedef = flat[0][1]
     for i, (_, other) in enumerate(flat[1:], 1):
         if other != treedef:
-            raise ValueError(f"nox.stack: module {i} differs from module 0 at {_first_difference(modules[0], modules[i], '')}")
+            raise StructureError(f"nox.stack: module {i} differs from module 0 at {_first_difference(modules[0], modules[i], '')}")
     return treedef.unflatten([jnp.stack(xs) for xs in zip(*(leaves for leaves, _ in flat))])  # type: ignore[no-any-return]
 
 
@@ -38,11 +39,11 @@ def unstack(stacked: T) -> list[T]:
     """The modules `nox.stack` was given: slices along the leading axis of every array."""
     leaves, treedef = tree_flatten(stacked)
     if not leaves:
-        raise ValueError("nox.unstack: the module has no arrays to split")
+        raise StructureError("nox.unstack: the module has no arrays to split")
     sizes: set[int] = {x.shape[0] if getattr(x, "ndim", 0) else -1 for x in leaves}
     if len(sizes) != 1 or -1 in sizes:
         paths = [f"{keystr(p)}: {getattr(x, 'shape', ())}" for p, x in tree_flatten_with_path(stacked)[0]]
-        raise ValueError(f"nox.unstack: arrays disagree on the leading axis: {', '.join(paths)}")
+        raise StructureError(f"nox.unstack: arrays disagree on the leading axis: {', '.join(paths)}")
     (n,) = sizes
     out: list[T] = [treedef.unflatten([x[i] for x in leaves]) for i in range(n)]
     return out

@@ -11,43 +11,26 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar, cast, overload
 
 import functools
-
-import jax.numpy as jnp
 from typing_extensions import Concatenate, ParamSpec
 
 from ._field import open_field
 from ._filtering import combine, partition
-from ._jaxapi import KeyPath, checkpoint, tree_flatten
+from ._jaxapi import KeyPath, checkpoint
 from ._jaxapi import grad as jax_grad
 from ._jaxapi import value_and_grad as jax_value_and_grad
 from ._jaxapi import vmap as jax_vmap
-from ._module import Module
-from ._static import is_array
+from ._static import is_inexact_array, split_static
 from ._where import Where, compile_where
+from ._wrapper import Wrapper
 
-__all__ = ["VMap", "Grad", "ValueAndGrad", "Remat", "vmap", "grad", "value_and_grad", "remat", "split_static"]
+__all__ = ["VMap", "Grad", "ValueAndGrad", "Remat", "vmap", "grad", "value_and_grad", "remat"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
 
 
-def split_static(tree: T) -> tuple[T, Callable[[T], T]]:
-    """(`tree` with non-array leaves replaced by None, a function putting them back)."""
-    leaves, treedef = tree_flatten(tree)
-    statics = {i: x for i, x in enumerate(leaves) if not is_array(x)}
-    if not statics:
-        return tree, lambda dynamic: dynamic
-    dynamic = treedef.unflatten([None if i in statics else x for i, x in enumerate(leaves)])
-
-    def rebuild(traced: T) -> T:
-        parts = treedef.flatten_up_to(traced)
-        return treedef.unflatten([statics[i] if i in statics else x for i, x in enumerate(parts)])  # type: ignore[no-any-return]
-
-    return dynamic, rebuild
-
-
-class VMap(Module, Generic[P, R], name="noxjax.VMap"):
+class VMap(Wrapper, Generic[P, R], name="noxjax.VMap"):
     """`jax.vmap(fn, in_axes, out_axes)`; `fn_axis=0` also maps over `fn`'s own arrays.
 
     With `fn_axis=None` (default) `fn`'s arrays are broadcast; with an int they are
@@ -81,16 +64,13 @@ def _differentiable(where: Where | None) -> Callable[[KeyPath, Any], bool]:
     matcher = None if where is None else compile_where(where)
 
     def select(path: KeyPath, leaf: Any) -> bool:
-        if isinstance(leaf, (float, complex)):
-            inexact = True
-        else:
-            inexact = is_array(leaf) and bool(jnp.issubdtype(leaf.dtype, jnp.inexact))
+        inexact = type(leaf) is float or type(leaf) is complex or is_inexact_array(leaf)  # static=False scalars
         return inexact and (matcher is None or matcher(path, leaf))
 
     return select
 
 
-class Grad(Module, Generic[T, P], name="noxjax.Grad"):
+class Grad(Wrapper, Generic[T, P], name="noxjax.Grad"):
     """The gradient of `fn` with respect to the inexact leaves of its first argument
     that `wrt` selects (default: all). The result has the first argument's
     structure, with None where nothing was differentiated; integer and bool leaves
@@ -111,7 +91,7 @@ class Grad(Module, Generic[T, P], name="noxjax.Grad"):
         return jax_grad(loss, has_aux=self.has_aux)(diff)
 
 
-class ValueAndGrad(Module, Generic[T, P], name="noxjax.ValueAndGrad"):
+class ValueAndGrad(Wrapper, Generic[T, P], name="noxjax.ValueAndGrad"):
     """`(fn(x, ...), gradient)` as `nox.Grad` computes it; with `has_aux`,
     `((value, aux), gradient)`."""
 
@@ -130,7 +110,7 @@ class ValueAndGrad(Module, Generic[T, P], name="noxjax.ValueAndGrad"):
         return result
 
 
-class Remat(Module, Generic[P, R], name="noxjax.Remat"):
+class Remat(Wrapper, Generic[P, R], name="noxjax.Remat"):
     """`jax.checkpoint(fn)`: recompute `fn`'s intermediates in the backward pass."""
 
     fn: Callable[P, R] = open_field()

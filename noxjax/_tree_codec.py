@@ -21,16 +21,15 @@ from ._frozendict import FrozenDict
 from ._jaxapi import Tracer
 from ._method import BoundMethod, MethodDescriptor
 from ._format import dtype_from_name, header_map
-from ._module import from_fields, is_module, is_module_class
+from ._module import from_fields
 from ._pytree import class_info
 from ._registry import class_by_name, function_by_name, function_name
 from ._repr import join_wrapped
-from ._static import is_array
+from ._static import is_array, is_module, is_module_class
 
 __all__ = ["encode", "decode", "outline", "SaveError"]
 
 _INT64 = (-(2**63), 2**64 - 1)
-_SAVABLE_ARRAY_TYPES: set[type] = set()  # concrete array types seen: saved without further checks
 
 
 class SaveError(FormatError):
@@ -53,17 +52,14 @@ class _Encoder:
 
     def encode(self, x: Any, path: str) -> Any:
         tp: type = x.__class__
-        if tp in _SAVABLE_ARRAY_TYPES:
-            self.arrays.append((path, x))
-            return {"t": "a", "i": len(self.arrays) - 1}
+        if is_array(x):
+            return self.array(x, path)
         if x is None or tp is bool or tp is str or tp is float:
             return x
         if tp is int:
             return x if _INT64[0] <= x <= _INT64[1] else {"t": "int", "v": str(x)}
         if tp is complex:
             return {"t": "complex", "v": [x.real, x.imag]}
-        if is_array(x):
-            return self.array(x, path)
         if tp is tuple or tp is list:
             return {"t": tp.__name__, "v": [self.encode(v, f"{path}[{i}]") for i, v in enumerate(x)]}
         if tp is dict or tp is FrozenDict:
@@ -86,9 +82,6 @@ class _Encoder:
             raise SaveError(f"cannot save {path or 'the root'}: it is a tracer; save outside jit/grad/vmap")
         if isinstance(x, jax.ShapeDtypeStruct):
             raise SaveError(f"cannot save {path or 'the root'}: a ShapeDtypeStruct has no values")
-        tp: type = type(cast(object, x))
-        if issubclass(tp, (jax.Array, np.ndarray, np.generic)):
-            _SAVABLE_ARRAY_TYPES.add(cast(type, tp))
         self.arrays.append((path, x))
         return {"t": "a", "i": len(self.arrays) - 1}
 

@@ -16,6 +16,7 @@ from typing import Any, Union
 
 from jax.tree_util import DictKey, FlattenedIndexKey, GetAttrKey, SequenceKey
 
+from ._errors import ArgumentError, GlobError
 from ._jaxapi import KeyPath
 from ._module import Module
 from ._pytree import FieldKey
@@ -36,7 +37,7 @@ class Tag(Module, name="noxjax.Tag"):
 def tag(name: str) -> Tag:
     """A `where` selecting every leaf inside a field tagged `name`."""
     if not isinstance(name, str):  # pyright: ignore[reportUnnecessaryIsInstance]
-        raise TypeError(f"nox.tag expects a tag name (str), got {name!r}")
+        raise ArgumentError(f"nox.tag expects a tag name (str), got {name!r}")
     return Tag(name)
 
 
@@ -68,7 +69,7 @@ def glob_components(glob: str) -> tuple[Component, ...]:
     while pos < len(glob):
         m = _TOKEN.match(glob, pos)
         if m is None or (pos > 0 and m.group(0)[0] not in ".["):
-            raise ValueError(_bad_glob(glob, pos, "expected .name, .*, .**, [index], [*] or ['key']"))
+            raise GlobError(_bad_glob(glob, pos, "expected .name, .*, .**, [index], [*] or ['key']"))
         out.append(_component(m, glob))
         pos = m.end()
     return tuple(out)
@@ -84,7 +85,7 @@ def _component(m: re.Match[str], glob: str) -> Component:
     if m.group("index") is not None:
         index = int(m.group("index"))
         if index < 0:
-            raise ValueError(_bad_glob(glob, m.start(), "negative indices are not supported"))
+            raise GlobError(_bad_glob(glob, m.start(), "negative indices are not supported"))
         return ("[]", index)
     return ("[]", ast.literal_eval(m.group("key")))
 
@@ -129,7 +130,7 @@ class Matcher:
         elif callable(where):
             self.kind, self.test = "predicate", where
         else:
-            raise TypeError(
+            raise ArgumentError(
                 f"a where is a glob (str), nox.tag(...), a module class, or a function "
                 f"(path, leaf) -> bool; got {where!r}"
             )
