@@ -89,7 +89,7 @@ def tree_equal(a: Any, b: Any, *, rtol: float = 0.0, atol: float = 0.0) -> Any:
         elif not _leaves_close(x, y, rtol, atol):
             return False
     if traced:
-        return jnp.all(jnp.stack([jnp.asarray(t) for t in traced]))
+        return jnp.all(jnp.stack(traced))
     return True
 
 

@@ -153,7 +153,7 @@ def _in_shardings(
     per_arg = jit.in_shardings
     if not isinstance(per_arg, (tuple, list)):
         per_arg = (per_arg,) * len(args)
-    per_arg = cast("tuple[Any, ...]", tuple(per_arg))
+    per_arg = tuple(cast("tuple[Any, ...]", per_arg))
     if len(per_arg) != len(args):
         raise ArgumentError(
             f"nox.Jit: in_shardings has {len(per_arg)} entries for {len(args)} positional arguments; "

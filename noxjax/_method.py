@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, cast
 
 from ._module import module
 from ._pytree import Aux, build, make_flat
 
-__all__ = ["BoundMethod", "MethodDescriptor", "bind"]
+__all__ = ["BoundMethod", "MethodDescriptor", "FunctionDoc", "bind", "bound_aux"]
 
 
 class MethodDescriptor:
@@ -22,7 +22,7 @@ class MethodDescriptor:
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.__func__ = fn
-        functools.update_wrapper(self, fn)
+        functools.update_wrapper(cast(Any, self), fn)
 
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:
@@ -40,9 +40,35 @@ def bind(fn: Callable[..., Any], obj: Any) -> BoundMethod:
     """`fn` bound to module `obj`, built without `__init__` (the hot path of `m.method`)."""
     aux = _AUX.get(fn)
     if aux is None:
-        aux = _AUX[fn] = make_flat(BoundMethod, ("__self__",), (obj,), {"__func__": fn}, (fn,))[1]
+        aux = _AUX[fn] = bound_aux(fn, fn)
     bound: BoundMethod = build(aux, (obj,))
     return bound
+
+
+def bound_aux(fn: Callable[..., Any], identity: Hashable) -> Aux:
+    """The aux of every `BoundMethod` of `fn`; `identity` stands for `fn` in the treedef
+    (it must hash in C: the function itself, or a token for a transform module)."""
+    statics = {
+        "__func__": fn,
+        "__module__": getattr(fn, "__module__", None),
+        "__qualname__": getattr(fn, "__qualname__", type(fn).__qualname__),
+    }
+    return make_flat(BoundMethod, ("__self__",), (None,), statics, (identity,))[1]
+
+
+class FunctionDoc:
+    """`__doc__` of a class whose instances wrap a function: the class docstring on
+    the class, the function's docstring on an instance."""
+
+    def __init__(self, attribute: str, class_doc: str | None) -> None:
+        self.attribute = attribute
+        self.class_doc = class_doc
+
+    def __get__(self, obj: Any, owner: type | None = None) -> str | None:
+        if obj is None:
+            return self.class_doc
+        doc: str | None = getattr(getattr(obj, self.attribute), "__doc__", None)
+        return doc
 
 
 @module(name="noxjax.BoundMethod")
@@ -79,3 +105,6 @@ class BoundMethod:
     def __signature__(self) -> inspect.Signature:
         signature = inspect.signature(self.__func__)
         return signature.replace(parameters=list(signature.parameters.values())[1:])
+
+
+setattr(BoundMethod, "__doc__", FunctionDoc("__func__", BoundMethod.__doc__))

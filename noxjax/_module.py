@@ -213,7 +213,7 @@ def _reduce(self: Any) -> tuple[Any, ...]:
 
 def _by_name(value: Any) -> Any:
     """`value` with registered functions replaced by references that pickle by name."""
-    tp: type = type(value)
+    tp: type[Any] = value.__class__
     if tp is tuple:
         return tuple(map(_by_name, value))
     if tp is FrozenDict:
@@ -313,9 +313,9 @@ def _override_defaults(cls: type, snapshot: dict[str, Any]) -> None:
         if "__annotations__" not in cls.__dict__:
             setattr(cls, "__annotations__", {})
         cls.__dict__["__annotations__"][attr] = f.type
-        new = value if isinstance(value, dataclasses.Field) else dataclasses.field(
-            default=value, init=f.init, repr=f.repr, kw_only=f.kw_only, metadata=f.metadata  # pyright: ignore[reportArgumentType]
-        )
+        new: Any = value
+        if not isinstance(value, dataclasses.Field):
+            new = dataclasses.field(default=value, init=f.init, repr=f.repr, kw_only=f.kw_only, metadata=f.metadata)
         setattr(cls, attr, new)
 
 

@@ -24,6 +24,7 @@ Invariants:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, Final, TypeVar, cast
 
@@ -35,7 +36,6 @@ from ._errors import FieldError
 from ._frozendict import FrozenDict, sorted_keys
 from ._jaxapi import (
     DictKey,
-    KeyPath,
     PyTreeDef,
     SequenceKey,
     Tracer,
@@ -84,7 +84,7 @@ OPEN: Final = "open"  # a `static` setting for transform options: the rule, else
 IDENTITY: Final = "identity"  # a `static` setting: held by identity, never hashed or compared
 FLAT: Final = "_nox_flat"  # the key of `(children, aux)` in a built module's __dict__
 
-_FLOAT, _BOOL, _COMPLEX, _DTYPE, _TYPE, _DICT, _ANY, _NAN, _NODE = (object() for _ in range(9))
+_FLOAT, _BOOL, _COMPLEX, _DTYPE, _TYPE, _DICT, _ANY, _NAN, _NODE, _PARTIAL = (object() for _ in range(10))
 _JSON_SCALARS = (type(None), bool, int, float, complex, str)
 _ARRAY_BASES: tuple[type, ...] = (jax.Array, Tracer, np.ndarray, np.generic, jax.ShapeDtypeStruct)
 
@@ -291,7 +291,8 @@ def _static_any(value: Any, where: str) -> tuple[int, Any, object]:
             f"but {type(value).__name__} is not ({e}). Use a tuple instead of a list, "
             f"or drop static=True."
         ) from None
-    return STATIC, value, (_ANY, type(value), value)
+    tp: type[Any] = value.__class__
+    return STATIC, value, (_ANY, tp, value)
 
 
 def canonical(value: Any) -> object:
@@ -335,6 +336,8 @@ def _infer(value: Any, where: str) -> tuple[int, Any, object]:
         return CHILD, _freeze_array(value), None
     if function_name(value) is not None:
         return STATIC, value, value
+    if tp is functools.partial:
+        return _infer_partial(cast("functools.partial[Any]", value), where)
     node = _infer_node(value, where)
     if node is None:
         raise FieldError(MSG_BAD_VALUE.format(where=where, value=value))
@@ -355,6 +358,21 @@ def _infer_node(value: Any, where: str) -> tuple[int, Any, object] | None:
     elif kind != MIXED:
         stored = value
     return kind, stored, canon
+
+
+def _infer_partial(value: functools.partial[Any], where: str) -> tuple[int, Any, object]:
+    """`functools.partial(registered_fn, *json, **json)`: static, saved by parts."""
+    parts = (
+        _infer(value.func, f"{where}.func"),
+        _infer(tuple(value.args), f"{where}.args"),
+        _infer(dict(value.keywords), f"{where}.keywords"),
+    )
+    if any(kind != STATIC for kind, _, _ in parts):
+        raise FieldError(
+            f"{where} is a functools.partial holding arrays or modules; a partial field is "
+            f"static. Use jax.tree_util.Partial, whose arguments are traced, or a module."
+        )
+    return STATIC, value, (_PARTIAL, *(canon for _, _, canon in parts))
 
 
 def _infer_node_child(value: Any, where: str) -> tuple[int, Any, object]:
@@ -487,11 +505,13 @@ def all_traced(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     """Whether every leaf of the arguments is traced (an array, or inside a module)."""
     if not kwargs:
         for arg in args:
-            if not _TRACED_TYPE.get(type(arg), False):
+            tp: type[Any] = arg.__class__
+            if not _TRACED_TYPE.get(tp, False):
                 break
         else:
             return True
-    return all(_is_traced_type(type(x)) for x in tree_leaves_stop_at((args, kwargs), is_module))
+    types: set[type[Any]] = {type(x) for x in tree_leaves_stop_at((args, kwargs), is_module)}
+    return all(map(_is_traced_type, types))
 
 
 def traced_mask(tree: Any, leaves: list[Any], treedef: PyTreeDef) -> tuple[bool, ...]:

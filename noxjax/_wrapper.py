@@ -1,36 +1,27 @@
 """`Wrapper`: the base of transform modules that hold a function `fn`.
 
 A transform carries `fn`'s `__name__`, `__qualname__`, `__module__`, `__doc__` and
-`__wrapped__`, and is a descriptor: `@nox.jit def __call__(self, x)` in a module
-body binds `self` when looked up on an instance, so `self`'s arrays are traced.
+`__wrapped__`, and is a descriptor with the semantics of a Python method: with
+`@nox.grad def loss(self, x)` in a module body, `m.loss(x)` is
+`nox.grad(loss)(m, x)`. The bound form is a `BoundMethod` (a module holding `m`),
+so `self`'s arrays are traced.
 """
 
 from __future__ import annotations
 
-import inspect
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, cast
 
 from ._field import open_field
-from ._method import BoundMethod, bind
-from ._module import Module, replace
-from ._pytree import FLAT, Aux, build, class_info
+from ._method import BoundMethod, FunctionDoc, bound_aux
+from ._module import Module
+from ._pytree import Aux, build, class_info
+from ._static import is_module
 
 __all__ = ["Wrapper"]
 
-_BOUND = "_nox_bound"  # where an instance caches the aux of its bound form
-
-
-class _Doc:
-    """`__doc__`: the class docstring on the class, `fn`'s docstring on an instance."""
-
-    def __init__(self, class_doc: str | None) -> None:
-        self.class_doc = class_doc
-
-    def __get__(self, obj: Any, owner: type | None = None) -> str | None:
-        if obj is None:
-            return self.class_doc
-        doc: str | None = getattr(obj.fn, "__doc__", None)
-        return doc
+_BOUND = "_nox_bound"  # where an instance caches the aux of its bound methods
 
 
 def _wrapped_function(fn: Any) -> Any:
@@ -53,11 +44,11 @@ class Wrapper(Module):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         class_info(cls).extras = _metadata
-        cls.__doc__ = _Doc(cls.__dict__.get("__doc__"))  # type: ignore[assignment]
+        setattr(cls, "__doc__", FunctionDoc("fn", cls.__dict__.get("__doc__")))
 
     @property
-    def __name__(self) -> str:
-        name: str = getattr(_wrapped_function(self.fn), "__name__", type(self).__name__)
+    def __name__(self) -> str:  # pyright: ignore[reportIncompatibleVariableOverride]
+        name: str = getattr(_wrapped_function(self.fn), "__name__", type(self).__qualname__)
         return name
 
     @property
@@ -65,22 +56,13 @@ class Wrapper(Module):
         return self.fn
 
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
-        if obj is None or not _binds(self.fn):
+        if obj is None:
             return self
-        fn = self.fn
-        bound = fn.__get__(obj, owner) if isinstance(fn, Wrapper) else bind(fn, obj)
-        aux: Aux | None = self.__dict__.get(_BOUND)
-        if aux is None:
-            new = replace(self, fn=bound)
-            children, aux = new.__dict__[FLAT]
-            if children != (bound,):
-                return new
-            self.__dict__[_BOUND] = aux
-        return build(aux, (bound,))
-
-
-def _binds(fn: Any) -> bool:
-    """Whether `fn` is a plain function, possibly inside other transforms."""
-    while isinstance(fn, Wrapper):
-        fn = fn.fn
-    return inspect.isfunction(fn)
+        this: Callable[..., Any] = cast(Any, self)  # every subclass defines __call__
+        if not is_module(obj):
+            return functools.partial(this, obj)
+        d: dict[str, Any] = vars(self)
+        aux: Aux | None = d.get(_BOUND)
+        if aux is None:  # a token, not this module, stands for it: it hashes in C
+            aux = d[_BOUND] = bound_aux(this, object())
+        return build(aux, (obj,))
