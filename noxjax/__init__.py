@@ -51,6 +51,7 @@ from ._transforms import remat as remat
 from ._transforms import value_and_grad as value_and_grad
 from ._transforms import vmap as vmap
 from ._serialize import FileInfo as FileInfo
+from ._tree_codec import SaveError as SaveError
 from ._serialize import dumps as dumps
 from ._serialize import inspect as inspect
 from ._serialize import load as load
@@ -81,6 +82,7 @@ __all__ = [
     "NoxError",
     "PathError",
     "Remat",
+    "SaveError",
     "Scan",
     "Sequential",
     "StructureError",
