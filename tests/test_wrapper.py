@@ -1,0 +1,118 @@
+"""Transforms as method decorators: binding, metadata, doctests (noxjax/_wrapper.py)."""
+
+from __future__ import annotations
+
+import doctest
+import sys
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+import noxjax as nox
+
+
+class Model(nox.Module):
+    w: jax.Array
+
+    @nox.jit
+    def __call__(self, x: jax.Array) -> jax.Array:
+        """Scale x.
+
+        >>> float(Model(jnp.ones(1) * 2)(jnp.ones(1))[0])
+        2.0
+        """
+        TRACES.append(1)
+        return self.w * x
+
+    @nox.grad
+    def loss(self, x: jax.Array) -> jax.Array:
+        return (self.w * x).sum()
+
+    @nox.value_and_grad(has_aux=True)
+    def loss_aux(self, x: jax.Array) -> tuple[jax.Array, int]:
+        return (self.w * x).sum(), 7
+
+    @nox.vmap(in_axes=(None, 0))
+    def batched(self, x: jax.Array) -> jax.Array:
+        return self.w * x
+
+    @nox.remat
+    def checkpointed(self, x: jax.Array) -> jax.Array:
+        return jnp.sin(self.w * x)
+
+    @nox.jit
+    @nox.vmap(in_axes=(None, 0))
+    def both(self, x: jax.Array) -> jax.Array:
+        return self.w @ x
+
+    def plain(self, x: jax.Array) -> jax.Array:
+        """A plain method."""
+        return self.w + x
+
+
+TRACES: list[int] = []
+
+
+def test_decorated_methods_bind_self_like_python_methods() -> None:
+    m = Model(jnp.arange(3.0))
+    x = jnp.ones(3)
+    assert m(x).tolist() == [0.0, 1.0, 2.0]
+    assert isinstance(m.loss(x), Model) and m.loss(x).w.tolist() == [1.0, 1.0, 1.0]  # d/dself
+    (value, aux), grads = m.loss_aux(x)
+    assert float(value) == 3.0 and aux == 7 and grads.w.tolist() == [1.0] * 3
+    assert m.batched(jnp.ones((4, 3))).shape == (4, 3)
+    assert jnp.allclose(m.checkpointed(x), jnp.sin(m.w))
+    assert m.both(jnp.ones((2, 3))).tolist() == [3.0, 3.0]
+
+
+def test_a_jit_method_traces_self_once_for_many_values() -> None:
+    TRACES.clear()
+    for i in range(3):
+        Model(jnp.full(2, float(i)))(jnp.ones(2))
+    assert len(TRACES) == 1
+    bound = Model(jnp.ones(2)).__call__
+    assert isinstance(bound, nox.BoundMethod) and nox.paths(bound) == [".__self__.w"]
+    assert nox.Jit(bound)(jnp.ones(2)).tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("attr", ["__call__", "loss", "loss_aux", "batched", "checkpointed", "both"])
+def test_transforms_carry_the_wrapped_functions_metadata(attr: str) -> None:
+    transform = Model.__dict__[attr]
+    wrapped = transform.__wrapped__
+    while isinstance(wrapped, nox.Module):
+        wrapped = wrapped.__wrapped__
+    for name in ("__name__", "__qualname__", "__module__", "__doc__"):
+        assert getattr(transform, name) == getattr(wrapped, name), name
+    assert transform.__qualname__ == f"Model.{attr}" and transform.__module__ == __name__
+    bound = getattr(Model(jnp.ones(1)), attr)
+    assert bound.__name__ == attr and bound.__qualname__ == f"Model.{attr}" and bound.__doc__ == wrapped.__doc__
+    rebuilt = jax.tree.map(lambda x: x, transform)
+    assert rebuilt.__qualname__ == transform.__qualname__ and rebuilt.__module__ == __name__
+
+
+def test_class_docstrings_stay_on_the_transform_classes() -> None:
+    assert nox.Jit.__doc__ is not None and nox.Jit.__doc__.startswith("`fn` compiled with `jax.jit`")
+    assert nox.BoundMethod.__doc__ is not None and "bound to a module instance" in nox.BoundMethod.__doc__
+    assert Model(jnp.ones(1)).plain.__doc__ == "A plain method."
+
+
+def test_methods_keep_module_and_doc_so_doctests_are_collected() -> None:
+    tests = doctest.DocTestFinder().find(sys.modules[__name__], globs={"Model": Model, "jnp": jnp})
+    names = {t.name.rsplit(".", 2)[-2:][0] + "." + t.name.rsplit(".", 1)[-1] for t in tests if t.examples}
+    assert "Model.__call__" in names
+    runner = doctest.DocTestRunner()
+    for t in tests:
+        runner.run(t)
+    assert runner.failures == 0 and runner.tries >= 1
+    descriptor = Model.__dict__["plain"]
+    assert descriptor.__module__ == __name__ and descriptor.__doc__ == "A plain method."
+
+
+def test_transforms_on_plain_classes_bind_with_partial() -> None:
+    class Plain:
+        @nox.jit
+        def f(self, x: jax.Array) -> jax.Array:
+            return x + 1
+
+    assert Plain().f(jnp.ones(1)).tolist() == [2.0]
