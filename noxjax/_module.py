@@ -260,7 +260,8 @@ def _make_module(cls: type, kw_only: bool, name: str | None, auto: bool) -> None
         raise FieldError(MSG_SLOTS.format(cls=cls.__qualname__))
     _override_defaults(cls, snapshot)
     try:
-        dataclasses.dataclass(frozen=True, eq=False, repr=False, kw_only=kw_only)(cls)
+        parent_init = _inherited_init(cls, snapshot)
+        dataclasses.dataclass(frozen=True, eq=False, repr=False, kw_only=kw_only, init=parent_init is None)(cls)
     except (TypeError, ValueError) as e:
         if auto and Module not in cls.__mro__:  # a decorator may still give the options it needs
             _mark_failed(cls, snapshot, kw_only, e)
@@ -273,7 +274,7 @@ def _make_module(cls: type, kw_only: bool, name: str | None, auto: bool) -> None
     info = ClassInfo(
         spec=tuple((f.name, field_options(f).static) for f in fields),
         keys={f.name: _field_key(cls, f) for f in fields},
-        custom_init="__init__" in snapshot,
+        custom_init="__init__" in snapshot or parent_init is not None,
         kw_only=kw_only,
         auto=auto,
         name=register_class(cls, name),
@@ -281,7 +282,7 @@ def _make_module(cls: type, kw_only: bool, name: str | None, auto: bool) -> None
     for attr, value in _GENERATED.items():
         if attr not in snapshot:
             setattr(cls, attr, value)
-    setattr(cls, "__init__", _wrap_init(cls, cls.__dict__["__init__"], info))
+    setattr(cls, "__init__", _wrap_init(cls, parent_init or cls.__dict__["__init__"], info))
     setattr(cls, "__nox_info__", info)
     _wrap_methods(cls, snapshot)
     if cls not in _REGISTERED:
@@ -293,6 +294,17 @@ def _make_module(cls: type, kw_only: bool, name: str | None, auto: bool) -> None
     if "__init_subclass__" in snapshot or (Module not in cls.__mro__ and not _has_module_base(cls)):
         setattr(cls, "__init_subclass__", _auto_init_subclass(cls, snapshot.get("__init_subclass__")))
     setattr(cls, "__nox_snapshot__", snapshot)
+
+
+def _inherited_init(cls: type, snapshot: dict[str, Any]) -> Callable[..., None] | None:
+    """The custom `__init__` a subclass keeps when it adds no fields and no `__init__`."""
+    if "__init__" in snapshot or snapshot.get("__annotations__"):
+        return None
+    base = next((b for b in cls.__mro__[1:] if is_module_class(b)), None)
+    if base is None or not class_info(base).custom_init:
+        return None
+    init: Callable[..., None] = base.__dict__["__init__"].__wrapped__
+    return init
 
 
 def _check_options(cls: type, kw_only: object, name: object) -> None:

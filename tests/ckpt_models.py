@@ -86,3 +86,11 @@ def scaled_tanh_loss(model: Leaf) -> jax.Array:
 
 
 nox.register_function(scaled_tanh_loss, "tests.scaled_tanh_loss")
+
+
+def scale_in_child(model: object) -> object:
+    """Run in a spawned process: the model arrives pickled and goes back the same way."""
+    import noxjax as nox
+
+    assert nox.is_module(model)
+    return model

@@ -58,3 +58,22 @@ def test_comparing_under_tracing_raises(linear: Linear) -> None:
 
     with pytest.raises(nox.TracerComparisonError, match=r"(?s)cannot compare Linear instances with `==` while \.w is traced.*jnp.array_equal"):
         compare(linear)
+
+
+def test_tree_equal_compares_structure_statics_dtypes_and_values_with_tolerances() -> None:
+    import noxjax as nox
+
+    a = {"w": jnp.ones(3), "n": 1}
+    assert nox.tree_equal(a, {"w": jnp.ones(3), "n": 1}) is True
+    assert nox.tree_equal(a, {"w": jnp.ones(3), "n": 1.0}) is False  # type-strict statics
+    assert nox.tree_equal(a, {"w": jnp.ones(3, jnp.float16), "n": 1}) is False
+    assert nox.tree_equal(a, {"w": jnp.ones(2), "n": 1}) is False
+    assert nox.tree_equal(a, {"v": jnp.ones(3), "n": 1}) is False
+    near = {"w": jnp.ones(3) + 1e-4, "n": 1}
+    assert nox.tree_equal(a, near) is False
+    assert nox.tree_equal(a, near, atol=1e-3) is True
+    assert nox.tree_equal(a, near, rtol=1e-3) is True
+    assert nox.tree_equal({"w": jnp.array([jnp.nan])}, {"w": jnp.array([jnp.nan])}) is True
+    traced = jax.jit(lambda x, y: nox.tree_equal({"w": x}, {"w": y}, atol=0.5))(jnp.ones(2), jnp.ones(2) * 1.2)
+    assert isinstance(traced, jax.Array) and bool(traced)
+    assert not bool(jax.jit(lambda x: nox.tree_equal(x, x + 1))(jnp.ones(2)))

@@ -162,3 +162,17 @@ def test_numpy_arguments_are_traced() -> None:
     jitted(np.ones(4, np.float32))
     jitted(np.zeros(4, np.float32))
     assert len(TRACES) == 1
+
+
+def test_in_shardings_take_per_leaf_trees_as_jax_jit_does() -> None:
+    mesh = jax.make_mesh((1,), ("d",))
+    sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+    model = layer()
+    tree = jax.tree.map(lambda _: sharding, model)  # a model-shaped tree of shardings
+    out = nox.Jit(lambda m, d: m(d["x"]), in_shardings=(tree, {"x": sharding}))(model, {"x": jnp.ones(4)})
+    assert out.shape == (4,)
+    listed = nox.Jit(lambda xs: xs[0] + xs[1], in_shardings=[[sharding, None]])([jnp.ones(2), jnp.ones(2)])
+    assert listed.tolist() == [2.0, 2.0]
+    with pytest.raises(nox.ArgumentError, match=r"in_shardings\[0\] is not a prefix of args\[0\]"):
+        nox.Jit(lambda xs: xs, in_shardings=([sharding, sharding, sharding],))([jnp.ones(1)])
+    assert nox.Jit(lambda x: x, in_shardings=[{"unhashable": sharding}]) is not None  # never hashed
