@@ -165,7 +165,7 @@ def test_numpy_arguments_are_traced() -> None:
 
 
 def test_in_shardings_take_per_leaf_trees_as_jax_jit_does() -> None:
-    mesh = jax.make_mesh((1,), ("d",))
+    mesh = jax.sharding.Mesh(np.array(jax.devices()[:1]), ("d",))
     sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
     model = layer()
     tree = jax.tree.map(lambda _: sharding, model)  # a model-shaped tree of shardings
