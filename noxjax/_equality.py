@@ -14,7 +14,7 @@ import numpy as np
 
 from ._errors import MSG_TRACED_EQ, MSG_UNHASHABLE, TracerComparisonError, UnhashableModuleError
 from ._jaxapi import Tracer, keystr, tree_flatten, tree_flatten_with_path
-from ._static import is_array
+from ._static import is_array, is_inexact_array
 
 __all__ = ["module_eq", "module_hash", "leaves_equal", "tree_equal"]
 
@@ -78,37 +78,29 @@ def tree_equal(a: Any, b: Any, *, rtol: float = 0.0, atol: float = 0.0) -> Any:
     """
     a_leaves, a_def = tree_flatten(a)
     b_leaves, b_def = tree_flatten(b)
-    if a_def != b_def or len(a_leaves) != len(b_leaves):
+    if a_def != b_def:
         return False
     traced: list[Any] = []
     for x, y in zip(a_leaves, b_leaves):
         if isinstance(x, Tracer) or isinstance(y, Tracer):
             if not (is_array(x) and is_array(y)) or x.shape != y.shape or x.dtype != y.dtype:
                 return False
-            traced.append(_close(jnp, x, y, rtol, atol))
-        elif not _leaves_close(x, y, rtol, atol):
+            traced.append(_traced_close(x, y, rtol, atol))
+        elif not (_close(x, y, rtol, atol) if rtol or atol else leaves_equal(x, y)):
             return False
-    if traced:
-        return jnp.all(jnp.stack(traced))
-    return True
+    return jnp.all(jnp.stack(traced)) if traced else True
 
 
-def _leaves_close(a: Any, b: Any, rtol: float, atol: float) -> bool:
-    if rtol == 0.0 and atol == 0.0:
-        return leaves_equal(a, b)
-    if not (is_array(a) and is_array(b)) or isinstance(a, jax.ShapeDtypeStruct) or isinstance(b, jax.ShapeDtypeStruct):
+def _close(a: Any, b: Any, rtol: float, atol: float) -> bool:
+    """Equal, except that inexact arrays of one shape and dtype may differ by the tolerance."""
+    if not (is_inexact_array(a) and is_inexact_array(b)) or isinstance(a, jax.ShapeDtypeStruct) or isinstance(b, jax.ShapeDtypeStruct):
         return leaves_equal(a, b)
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
-    if not jnp.issubdtype(a.dtype, jnp.inexact):
-        return leaves_equal(a, b)
-    return bool(_close(np, np.asarray(a), np.asarray(b), rtol, atol))
+    return bool(np.all(np.isclose(np.asarray(a), np.asarray(b), rtol=rtol, atol=atol, equal_nan=True)))
 
 
-def _close(xp: Any, a: Any, b: Any, rtol: float, atol: float) -> Any:
-    """Elementwise closeness, NaN equal to NaN, reduced to one boolean."""
-    if xp is np:
-        return np.all(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
-    if jnp.issubdtype(a.dtype, jnp.inexact):
+def _traced_close(a: Any, b: Any, rtol: float, atol: float) -> Any:
+    if is_inexact_array(a):
         return jnp.all(jnp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
     return jnp.all(a == b)
