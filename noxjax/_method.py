@@ -7,10 +7,12 @@ import inspect
 from collections.abc import Callable, Hashable
 from typing import Any, cast
 
+from ._field import field
 from ._module import module
-from ._pytree import Aux, build, make_flat
+from ._static import canonical
+from ._pytree import Aux, build, class_info, make_flat
 
-__all__ = ["BoundMethod", "MethodDescriptor", "FunctionDoc", "bind", "bound_aux"]
+__all__ = ["BoundMethod", "MethodDescriptor", "FunctionDoc", "bind", "bound_aux", "function_metadata"]
 
 
 class MethodDescriptor:
@@ -46,14 +48,20 @@ def bind(fn: Callable[..., Any], obj: Any) -> BoundMethod:
 
 
 def bound_aux(fn: Callable[..., Any], identity: Hashable) -> Aux:
-    """The aux of every `BoundMethod` of `fn`; `identity` stands for `fn` in the treedef
-    (it must hash in C: the function itself, or a token for a transform module)."""
-    statics = {
-        "__func__": fn,
+    """The aux of every `BoundMethod` of `fn`, as construction would make it; `identity`
+    stands for `fn` in the treedef (the function itself, or a token for a transform
+    module, whose own hash is not computed in C)."""
+    statics = {"__func__": fn, **function_metadata(fn)}
+    return make_flat(BoundMethod, ("__self__",), (None,), statics, (canonical(identity),))[1]
+
+
+def function_metadata(fn: object) -> dict[str, Any]:
+    """The `__module__` and `__qualname__` an instance wrapping `fn` carries in its
+    `__dict__` (neither can be a property of the class)."""
+    return {
         "__module__": getattr(fn, "__module__", None),
         "__qualname__": getattr(fn, "__qualname__", type(fn).__qualname__),
     }
-    return make_flat(BoundMethod, ("__self__",), (None,), statics, (identity,))[1]
 
 
 class FunctionDoc:
@@ -80,7 +88,7 @@ class BoundMethod:
     and hashes like a Python bound method: same function, same instance object.
     """
 
-    __func__: Callable[..., Any]
+    __func__: Callable[..., Any] = field(static=True)
     __self__: Any
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -108,3 +116,4 @@ class BoundMethod:
 
 
 setattr(BoundMethod, "__doc__", FunctionDoc("__func__", BoundMethod.__doc__))
+class_info(BoundMethod).extras = lambda fields: function_metadata(fields["__func__"])

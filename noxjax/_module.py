@@ -111,7 +111,8 @@ _UNSET: Any = object()
 
 
 def _check_attributes(d: dict[str, Any], cls: type) -> None:
-    """Fill `init=False` defaults; reject attributes that are not fields, and gaps."""
+    """Fill `init=False` defaults; a field still unset is an error that also names
+    any attribute set that is not a field."""
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for name, f in fields.items():
         if name not in d and f.default is not dataclasses.MISSING:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from ._field import open_field
-from ._method import BoundMethod, FunctionDoc, bound_aux
+from ._method import FunctionDoc, bound_aux, function_metadata
 from ._module import Module
 from ._pytree import Aux, build, class_info
 from ._static import is_module
@@ -24,18 +24,6 @@ __all__ = ["Wrapper"]
 _BOUND = "_nox_bound"  # where an instance caches the aux of its bound methods
 
 
-def _wrapped_function(fn: Any) -> Any:
-    return fn.__func__ if type(fn) is BoundMethod else fn
-
-
-def _metadata(fields: dict[str, Any]) -> dict[str, Any]:
-    fn = _wrapped_function(fields["fn"])
-    return {
-        "__module__": getattr(fn, "__module__", None),
-        "__qualname__": getattr(fn, "__qualname__", type(fn).__qualname__),
-    }
-
-
 class Wrapper(Module):
     """A transform module around `fn` (declared by each subclass)."""
 
@@ -43,12 +31,12 @@ class Wrapper(Module):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        class_info(cls).extras = _metadata
+        class_info(cls).extras = lambda fields: function_metadata(fields["fn"])
         setattr(cls, "__doc__", FunctionDoc("fn", cls.__dict__.get("__doc__")))
 
     @property
     def __name__(self) -> str:  # pyright: ignore[reportIncompatibleVariableOverride]
-        name: str = getattr(_wrapped_function(self.fn), "__name__", type(self).__qualname__)
+        name: str = getattr(self.fn, "__name__", type(self).__qualname__)
         return name
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import pickle
 from typing import Any
 
 import jax
@@ -225,6 +226,9 @@ def test_a_bound_method_of_a_built_module_is_a_fine_field() -> None:
     holder = Holder(inner.double)
     assert nox.paths(holder) == [".inner.__self__.w", ".scale"]
     assert holder.inner(jnp.ones(2)).tolist() == [2.0, 2.0]
+    back = pickle.loads(pickle.dumps(holder))  # rebuilt through construction, not bind
+    assert jax.tree.structure(back) == jax.tree.structure(holder)
+    assert back.inner.__qualname__ == "WithMethod.double" and back.inner.__module__ == __name__
 
 
 # --------------------------------------------------------------------- traced argument leaves
