@@ -12,6 +12,7 @@ import abc
 import dataclasses
 import functools
 import inspect
+import typing
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
@@ -142,6 +143,30 @@ def _wrap_init(cls: type, init: Callable[..., None], info: ClassInfo) -> Callabl
     return __init__
 
 
+def _post_init(user: Callable[..., None] | None) -> Callable[..., None]:
+    """The `__post_init__` of a class whose `__init__` dataclasses generate: it runs the
+    user's `__post_init__` (validation), then classifies and freezes. The generated
+    `__init__` itself stays as dataclasses wrote it, so beartype, jaxtyping and
+    `inspect.signature` see its real parameters and annotations."""
+
+    def __post_init__(self: Any, *init_vars: Any) -> None:
+        if user is not None:
+            user(self, *init_vars)
+        cls: type = self.__class__
+        info = class_info(cls)
+        if not info.custom_init:  # else the custom __init__ finalizes when it returns
+            _finalize(self, cls, info)
+
+    setattr(__post_init__, "__nox_user__", user)
+    return __post_init__
+
+
+def _user_post_init(cls: type, snapshot: dict[str, Any]) -> Callable[..., None] | None:
+    found: Any = snapshot.get("__post_init__", getattr(cls, "__post_init__", None))
+    user: Callable[..., None] | None = getattr(found, "__nox_user__", found)
+    return user
+
+
 def _explain_bad_call(cls: type, init: Callable[..., None], self: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """Turn a signature mismatch into a FieldError that shows the signature."""
     signature = inspect.signature(init)
@@ -149,10 +174,8 @@ def _explain_bad_call(cls: type, init: Callable[..., None], self: Any, args: tup
         signature.bind(self, *args, **kwargs)
     except TypeError as bind_error:
         params = [p.replace(annotation=p.empty) for p in list(signature.parameters.values())[1:]]
-        raise FieldError(
-            f"cannot construct {cls.__qualname__}: {bind_error}. "
-            f"Its signature is {cls.__qualname__}({', '.join(map(str, params))})."
-        ) from None
+        shown = signature.replace(parameters=params, return_annotation=signature.empty)
+        raise FieldError(f"cannot construct {cls.__qualname__}: {bind_error}. Its signature is {cls.__qualname__}{shown}.") from None
 
 
 def _setattr(self: Any, name: str, value: Any) -> None:
@@ -262,6 +285,9 @@ def _make_module(cls: type, kw_only: bool, name: str | None, auto: bool) -> None
     _override_defaults(cls, snapshot)
     try:
         parent_init = _inherited_init(cls, snapshot)
+        generated = parent_init is None and "__init__" not in snapshot
+        if generated:
+            setattr(cls, "__post_init__", _post_init(_user_post_init(cls, snapshot)))
         dataclasses.dataclass(frozen=True, eq=False, repr=False, kw_only=kw_only, init=parent_init is None)(cls)
     except (TypeError, ValueError) as e:
         if auto and Module not in cls.__mro__:  # a decorator may still give the options it needs
@@ -270,6 +296,7 @@ def _make_module(cls: type, kw_only: bool, name: str | None, auto: bool) -> None
         _restore(cls, snapshot)
         raise FieldError(MSG_DEFINITION.format(cls=cls.__qualname__, error=e)) from None
     fields = dataclasses.fields(cls)
+    _resolve_field_types(cls, fields)
     if any(f.name == FLAT for f in fields):
         raise FieldError(f"{cls.__qualname__}: the field name {FLAT!r} is reserved by noxjax")
     info = ClassInfo(
@@ -283,7 +310,8 @@ def _make_module(cls: type, kw_only: bool, name: str | None, auto: bool) -> None
     for attr, value in _GENERATED.items():
         if attr not in snapshot:
             setattr(cls, attr, value)
-    setattr(cls, "__init__", _wrap_init(cls, parent_init or cls.__dict__["__init__"], info))
+    if not generated:
+        setattr(cls, "__init__", _wrap_init(cls, parent_init or cls.__dict__["__init__"], info))
     setattr(cls, "__nox_info__", info)
     _wrap_methods(cls, snapshot)
     if cls not in _REGISTERED:
@@ -295,6 +323,21 @@ def _make_module(cls: type, kw_only: bool, name: str | None, auto: bool) -> None
     if "__init_subclass__" in snapshot or (Module not in cls.__mro__ and not _has_module_base(cls)):
         setattr(cls, "__init_subclass__", _auto_init_subclass(cls, snapshot.get("__init_subclass__")))
     setattr(cls, "__nox_snapshot__", snapshot)
+
+
+def _resolve_field_types(cls: type, fields: tuple[dataclasses.Field[Any], ...]) -> None:
+    """Evaluate string annotations (`from __future__ import annotations`) once, so that
+    tools reading `dataclasses.fields` (jaxtyping, beartype) see types. Best effort: a
+    forward reference that does not resolve yet keeps every annotation as written."""
+    if not any(isinstance(f.type, str) for f in fields):
+        return
+    try:
+        hints = typing.get_type_hints(cls, include_extras=True)
+    except Exception:  # noqa: BLE001 - unresolvable annotations are the user's to keep
+        return
+    for f in fields:
+        if f.name in hints:
+            f.type = hints[f.name]
 
 
 def _inherited_init(cls: type, snapshot: dict[str, Any]) -> Callable[..., None] | None:

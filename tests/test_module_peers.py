@@ -137,7 +137,6 @@ def test_generic_modules_and_signatures() -> None:
     assert list(inspect.signature(Act).parameters) == ["w", "act", "acts"]
 
 
-@pytest.mark.xfail(strict=True, reason="beartype does not see through noxjax's __init__ wrapper yet (issue 9, open)")
 def test_beartype_checks_the_constructor() -> None:
     beartype = pytest.importorskip("beartype")
     roar = pytest.importorskip("beartype.roar")
@@ -149,3 +148,40 @@ def test_beartype_checks_the_constructor() -> None:
     assert Typed(1).n == 1
     with pytest.raises(roar.BeartypeCallHintParamViolation):
         Typed("x")  # type: ignore[arg-type]
+
+    class Custom(nox.Module):
+        n: int
+
+        @beartype.beartype
+        def __init__(self, n: int) -> None:  # a custom __init__: decorate it directly
+            self.n = n  # pyright: ignore[reportAttributeAccessIssue]
+
+    assert Custom(2).n == 2
+    with pytest.raises(roar.BeartypeCallHintParamViolation):
+        Custom("x")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("module_name", ["typed_models_future", "typed_models_plain"])
+def test_jaxtyping_checks_shapes_with_and_without_future_annotations(module_name: str) -> None:
+    pytest.importorskip("beartype")
+    typed = __import__(module_name)
+    assert typed.Dense(jnp.ones((2, 3)), jnp.ones(2)).w.shape == (2, 3)
+    with pytest.raises(Exception, match="(?i)type-check error"):
+        typed.Dense(jnp.ones((2, 3)), jnp.ones(3))
+    with pytest.raises(Exception, match="(?i)type-check error"):
+        typed.Dense(jnp.ones((2, 3), jnp.int32), jnp.ones(2))
+
+
+class Node(nox.Module):
+    """A forward reference that cannot resolve while the class is being made."""
+
+    value: int
+    child: Node | None = None
+
+
+def test_unresolvable_forward_references_keep_their_annotations() -> None:
+    import dataclasses
+
+    assert Node(1, Node(2)).child == Node(2)
+    assert [f.type for f in dataclasses.fields(Node)] == ["int", "Node | None"]
+    assert [f.type for f in dataclasses.fields(Act)] == [jax.Array, Any, tuple[Any, ...]]
