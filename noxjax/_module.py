@@ -34,7 +34,7 @@ from ._frozendict import FrozenDict
 from ._pytree import FLAT, ClassInfo, FieldKey, class_info, make_flat, register
 from ._registry import FunctionRef, function_name, register_class
 from ._repr import module_repr, pretty
-from ._static import MIXED, MODULE, STATIC, check_built, classify, fast_kind, is_module_class, learn_module_class
+from ._static import MIXED, MODULE, STATIC, check_built, classify, fast_kind, is_module, is_module_class, learn_module_class
 
 __all__ = ["module", "Module", "replace", "from_fields"]
 
@@ -404,8 +404,22 @@ def _wrap_methods(cls: type, snapshot: dict[str, Any]) -> None:
     from ._method import MethodDescriptor  # _method defines BoundMethod, itself a module
 
     for attr, value in snapshot.items():
-        if inspect.isfunction(value) and not (attr.startswith("__") and attr.endswith("__")):
+        dunder = attr.startswith("__") and attr.endswith("__")
+        if inspect.isfunction(value) and not dunder:
             setattr(cls, attr, MethodDescriptor(value))
+        elif dunder and is_module(value) and hasattr(value.__class__, "__get__"):
+            setattr(cls, attr, _dunder_calling(value))
+
+
+def _dunder_calling(transform: Callable[..., Any]) -> Callable[..., Any]:
+    """`@nox.jit def __call__(self, x)`: Python looks dunders up on the class and never
+    wraps them in `BoundMethod`, so the class gets a plain function that passes `self`
+    on, and `m(x)` costs one frame more than `transform(m, x)`."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return transform(self, *args, **kwargs)
+
+    return functools.update_wrapper(method, transform, updated=())
 
 
 def _inherited_kw_only(cls: type) -> bool:
