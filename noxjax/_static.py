@@ -381,7 +381,7 @@ def _infer_node_child(value: Any, where: str) -> tuple[int, Any, object]:
     except FieldError:
         if not callable(value):
             raise
-        return STATIC, value, (_ANY, type(value), _Identity(value))  # Equinox's activations
+        return STATIC, value, _Identity(value)  # Equinox's activations
 
 
 def _infer_items(container: Any, keys: tuple[Any, ...], values: list[Any], where: str) -> tuple[int, Any, object]:

@@ -189,29 +189,37 @@ def test_static_true_with_an_array_names_the_field(bad: Any) -> None:
         Box(bad)
 
 
-class SelfRef(nox.Module):
-    w: jax.Array
-    f: Any = None
+@pytest.mark.parametrize(
+    ("how", "where"),
+    [
+        ("method", r"SelfRef\.f holds a BoundMethod"),
+        ("self", r"SelfRef\.f holds an instance"),
+        ("tuple", r"SelfRef\.f\[1\] holds a BoundMethod"),
+        ("nested", r"Sequential\.layers\[0\] holds a BoundMethod"),
+    ],
+)
+def test_a_module_that_would_contain_itself_fails_at_construction(how: str, where: str) -> None:
+    class SelfRef(nox.Module):  # defined here, so that making the class is part of the test
+        w: jax.Array
+        f: Any = None
 
-    def __init__(self, how: str) -> None:
-        self.w = jnp.ones(2)
-        if how == "method":
-            self.f = self.g
-        elif how == "self":
-            self.f = self
-        elif how == "tuple":
-            self.f = (1, self.g)
-        else:
-            self.f = nox.Sequential([self.g])
+        def __init__(self, how: str) -> None:
+            self.w = jnp.ones(2)  # pyright: ignore[reportAttributeAccessIssue]
+            if how == "method":
+                self.f = self.g  # pyright: ignore[reportAttributeAccessIssue]
+            elif how == "self":
+                self.f = self  # pyright: ignore[reportAttributeAccessIssue]
+            elif how == "tuple":
+                self.f = (1, self.g)  # pyright: ignore[reportAttributeAccessIssue]
+            else:
+                self.f = nox.Sequential([self.g])  # pyright: ignore[reportAttributeAccessIssue]
 
-    def g(self, x: jax.Array) -> jax.Array:
-        return x
+        def g(self, x: jax.Array) -> jax.Array:
+            return x
 
-
-@pytest.mark.parametrize("how", ["method", "self", "tuple", "nested"])
-def test_a_module_that_would_contain_itself_fails_at_construction(how: str) -> None:
-    with pytest.raises(nox.FieldError, match=r"(?s)module that is still being built.*self\.f = self\.g"):
+    with pytest.raises(nox.FieldError, match=rf"(?s){where} of a module that is still being built.*self\.f = self\.g"):
         SelfRef(how)
+    assert not nox.is_array(SelfRef.__new__(SelfRef)) and not nox.is_array(SelfRef)
 
 
 class WithMethod(nox.Module):
@@ -266,3 +274,48 @@ def test_remat_traces_a_static_false_float_and_vmap_passes_it_to_jax() -> None:
     assert nox.vmap(f, in_axes=(None, 0))(m, jnp.ones((3, 2))).shape == (3, 2)
     assert nox.remat(f)(m, jnp.ones(2)).tolist() == [2.0, 2.0]
     assert seen == [False, True]  # jax.vmap leaves in_axes=None arguments as they are
+
+
+def test_a_module_class_made_in_a_test_is_a_module_and_never_an_array() -> None:
+    class Local(nox.Module):
+        shape: tuple[int, ...]
+        dtype: jax.Array
+
+    m = Local((2,), jnp.ones(1))
+    assert nox.is_module(m) and not nox.is_array(m) and not nox.is_inexact_array(m)
+    assert nox.paths(Holder(m)) == [".inner.dtype", ".scale"]  # a module field, not a registered node
+    assert Holder(m).inner is m
+
+
+def test_nested_mixed_containers_come_back_exactly() -> None:
+    value = ((jnp.ones(1), "a"), 3, {"k": (jnp.zeros(1), None)})
+    h = Holder(value)
+    rebuilt = jax.tree.map(lambda x: x + 1, h)
+    assert rebuilt.inner[0][1] == "a" and rebuilt.inner[1] == 3 and rebuilt.inner[2]["k"][1] is None
+    assert rebuilt.inner[0][0].tolist() == [2.0] and rebuilt.inner[2]["k"][0].tolist() == [1.0]
+    assert type(rebuilt.inner[0]) is tuple and type(rebuilt.inner[2]) is nox.FrozenDict
+
+
+def test_bad_values_inside_partials_and_registered_pytrees_name_their_path() -> None:
+    import collections
+
+    with pytest.raises(nox.FieldError, match=r"Holder\.inner\.args\[0\] = <object"):
+        Holder(functools.partial(jax.nn.relu, object()))
+    with pytest.raises(nox.FieldError, match=r"Holder\.inner\.keywords\['k'\] = <object"):
+        Holder(functools.partial(jax.nn.relu, k=object()))
+    pair = collections.namedtuple("pair", "a b")
+    with pytest.raises(nox.FieldError, match=r"Holder\.inner\.b = <object"):
+        Holder(pair(jnp.ones(1), object()))
+
+
+def test_shardings_are_compared_by_identity() -> None:
+    mesh = jax.sharding.Mesh(np.array(jax.devices()[:1]), ("d",))
+    a = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+    b = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+
+    def f(x: jax.Array) -> jax.Array:
+        return x
+
+    same = jax.tree.structure(nox.Jit(f, out_shardings=a)) == jax.tree.structure(nox.Jit(f, out_shardings=a))
+    other = jax.tree.structure(nox.Jit(f, out_shardings=a)) == jax.tree.structure(nox.Jit(f, out_shardings=b))
+    assert same and not other
