@@ -26,7 +26,8 @@ from ._format import ArrayEntry, Header, map_arrays, read_arrays, read_header, w
 from ._jaxapi import device_put, keystr, tree_flatten_with_path, wrap_key_data
 from ._npz import ZIP_MAGIC, read_npz, write_npz
 from ._repr import dtype_shape
-from ._tree_codec import SaveError, decode, encode, outline
+from ._static import is_array
+from ._tree_codec import NO_LIKE, SaveError, decode, encode, outline
 
 __all__ = ["save", "load", "dumps", "loads", "inspect", "FileInfo"]
 
@@ -160,7 +161,7 @@ def loads(data: bytes | bytearray | memoryview, *, like: Any = None, verify: boo
 
 def _build(header: Header, hosts: list[np.ndarray[Any, Any]], like: Any, on_device: bool, name: str) -> Any:
     leaves = [_leaf(entry, host, on_device and like is None) for entry, host in zip(header.arrays, hosts)]
-    obj = decode(header.tree, leaves)
+    obj = decode(header.tree, leaves, like=NO_LIKE if like is None else like)
     return obj if like is None else _place_like(obj, like, name)
 
 
@@ -194,6 +195,13 @@ def _check_paths(got: Sequence[str], expected: Sequence[str], name: str) -> None
 
 
 def _place(x: Any, target: Any, path: str, name: str) -> Any:
+    if not is_array(x):  # an int step, a static=False float: the value comes from the file
+        if is_array(target) or type(x) is not type(target):
+            raise FormatError(
+                f"{name} does not match like= at {path or 'the root'}: the file has "
+                f"{type(x).__name__} {x!r}, like= has {type(target).__name__}"
+            )
+        return x
     shape, dtype = tuple(getattr(target, "shape", ())), getattr(target, "dtype", None)
     if tuple(x.shape) != shape or dtype is None or np.dtype(x.dtype) != np.dtype(dtype):
         raise FormatError(

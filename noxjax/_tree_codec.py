@@ -9,6 +9,7 @@ never imports, evaluates or unpickles anything.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from ._errors import FormatError
 from ._frozendict import FrozenDict
-from ._jaxapi import Tracer
+from ._jaxapi import Tracer, flatten_one_level_with_path, is_leaf_treedef, keystr
 from ._method import BoundMethod, MethodDescriptor
 from ._format import dtype_from_name, header_map
 from ._module import from_fields
@@ -75,7 +76,22 @@ class _Encoder:
         name = function_name(x)
         if name is not None:
             return {"t": "fn", "v": name}
-        raise SaveError(_unsavable(path, x))
+        if tp is functools.partial:
+            return self.partial(x, path)
+        pairs, node_def = flatten_one_level_with_path(x)
+        if is_leaf_treedef(node_def):
+            raise SaveError(_unsavable(path, x))
+        keys = [keystr(p) for p, _ in pairs]
+        values = [self.encode(child, f"{path}{k}") for k, (_, child) in zip(keys, pairs)]
+        return {"t": "node", "c": _qualified_name(tp), "k": keys, "v": values}
+
+    def partial(self, x: functools.partial[Any], path: str) -> Any:
+        name = function_name(x.func)
+        if name is None:
+            raise SaveError(_unsavable(f"{path}.func", x.func))
+        args = self.encode(tuple(x.args), f"{path}.args")
+        keywords = self.mapping(dict(x.keywords), f"{path}.keywords")
+        return {"t": "partial", "f": {"t": "fn", "v": name}, "a": args, "k": keywords}
 
     def array(self, x: Any, path: str) -> Any:
         if isinstance(x, Tracer):
@@ -163,8 +179,15 @@ MAX_DEPTH = 200
 Node = dict[str, Any]
 
 
-def decode(node: object, arrays: list[Any], path: str = "", depth: int = 0) -> Any:
-    """Rebuild an object from `encode`'s tree; FormatError names the bad path."""
+NO_LIKE: Any = object()  # nothing in like= at this position
+
+
+def decode(node: object, arrays: list[Any], path: str = "", depth: int = 0, like: Any = NO_LIKE) -> Any:
+    """Rebuild an object from `encode`'s tree; FormatError names the bad path.
+
+    `like` is the part of `nox.load(like=...)` at this position: it supplies the
+    classes of registered nodes that are not modules (`NO_LIKE` where there is none).
+    """
     if node is None or type(node) in (bool, int, float, str):
         return node
     where = path or "the root"
@@ -175,7 +198,7 @@ def decode(node: object, arrays: list[Any], path: str = "", depth: int = 0) -> A
     if decoder is None:
         raise FormatError(f"bad header: unknown node type {fields.get('t')!r} at {where}")
     try:
-        return decoder(fields, arrays, path, depth + 1)
+        return decoder(fields, arrays, path, depth + 1, like)
     except FormatError:
         raise
     except (KeyError, TypeError, ValueError, IndexError) as e:
@@ -188,19 +211,24 @@ def _list(value: object, path: str) -> list[object]:
     return cast("list[object]", value)
 
 
-def _decode_items(node: Node, arrays: list[Any], path: str, depth: int) -> list[Any]:
-    return [decode(v, arrays, f"{path}[{i}]", depth) for i, v in enumerate(_list(node["v"], path))]
+def _decode_items(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> list[Any]:
+    values = _list(node["v"], path)
+    likes: tuple[Any, ...] = tuple(cast("tuple[Any, ...]", like)) if isinstance(like, (tuple, list)) else ()
+    if len(likes) != len(values):
+        likes = (NO_LIKE,) * len(values)
+    return [decode(v, arrays, f"{path}[{i}]", depth, child) for i, (v, child) in enumerate(zip(values, likes))]
 
 
-def _decode_dict(node: Node, arrays: list[Any], path: str, depth: int) -> Any:
+def _decode_dict(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
     keys, values = _list(node["k"], path), _list(node["v"], path)
     if len(keys) != len(values) or any(type(k) is not str and type(k) is not int for k in keys):
         raise FormatError(f"bad header: malformed dict at {path or 'the root'}")
-    out = {k: decode(v, arrays, f"{path}[{k!r}]", depth) for k, v in zip(keys, values)}
+    likes: Mapping[Any, Any] = like if isinstance(like, Mapping) else {}  # pyright: ignore[reportUnknownVariableType]
+    out = {k: decode(v, arrays, f"{path}[{k!r}]", depth, likes.get(k, NO_LIKE)) for k, v in zip(keys, values)}
     return FrozenDict(out) if node["t"] == "fdict" else out
 
 
-def _decode_module(node: Node, arrays: list[Any], path: str, depth: int) -> Any:
+def _decode_module(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
     cls = _class(node["c"], path)
     fields = header_map(node["f"], f"bad header: the fields at {path or 'the root'}")
     expected = class_info(cls).names
@@ -212,7 +240,8 @@ def _decode_module(node: Node, arrays: list[Any], path: str, depth: int) -> Any:
             f"fields missing from the file: {missing or 'none'}; fields the class no longer has: "
             f"{extra or 'none'}. Load with the class definition the file was saved with."
         )
-    return from_fields(cls, {n: decode(fields[n], arrays, f"{path}.{n}", depth) for n in expected})
+    likes: dict[str, Any] = like.__dict__ if type(like) is cls else {}
+    return from_fields(cls, {n: decode(fields[n], arrays, f"{path}.{n}", depth, likes.get(n, NO_LIKE)) for n in expected})
 
 
 def _class(name: object, path: str) -> type[Any]:
@@ -226,17 +255,17 @@ def _class(name: object, path: str) -> type[Any]:
     return cls
 
 
-def _decode_method(node: Node, arrays: list[Any], path: str, depth: int) -> Any:
+def _decode_method(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
     cls = _class(node["c"], path)
     name = node["n"]
     descriptor = cls.__dict__.get(name) if isinstance(name, str) else None
     if not isinstance(descriptor, MethodDescriptor):
         raise FormatError(f"unknown method {name!r} of {cls.__qualname__} at {path or 'the root'}")
-    instance = decode(node["s"], arrays, f"{path}.__self__", depth)
+    instance = decode(node["s"], arrays, f"{path}.__self__", depth, getattr(like, "__self__", NO_LIKE))
     return descriptor.__get__(instance, cls)
 
 
-def _decode_function(node: Node, arrays: list[Any], path: str, depth: int) -> Any:
+def _decode_function(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
     name = node["v"]
     fn = function_by_name(name) if isinstance(name, str) else None
     if fn is None:
@@ -247,7 +276,7 @@ def _decode_function(node: Node, arrays: list[Any], path: str, depth: int) -> An
     return fn
 
 
-def _decode_scalar_type(node: Node, arrays: list[Any], path: str, depth: int) -> Any:
+def _decode_scalar_type(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
     namespace, name = node["ns"], node["v"]
     if not isinstance(namespace, str) or namespace not in _SCALAR_TYPES or not isinstance(name, str):
         raise FormatError(f"bad header: unknown scalar type {name!r} at {path or 'the root'}")
@@ -257,40 +286,75 @@ def _decode_scalar_type(node: Node, arrays: list[Any], path: str, depth: int) ->
         raise FormatError(f"bad header: unknown scalar type {name!r} at {path or 'the root'}") from None
 
 
-def _decode_array(node: Node, arrays: list[Any], path: str, depth: int) -> Any:
+def _decode_array(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
     i = node["i"]
     if type(i) is not int or not 0 <= i < len(arrays):
         raise FormatError(f"bad header: array index {i!r} out of range at {path or 'the root'}")
     return arrays[i]
 
 
-def _decode_int(node: Node, arrays: list[Any], path: str, depth: int) -> int:
+def _decode_int(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> int:
     value = node["v"]
     if not isinstance(value, str) or not value.lstrip("-").isdigit() or len(value) > 4300:
         raise FormatError(f"bad header: malformed int at {path or 'the root'}")
     return int(value)
 
 
-def _decode_complex(node: Node, arrays: list[Any], path: str, depth: int) -> complex:
+def _decode_complex(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> complex:
     parts = _list(node["v"], path)
     if len(parts) != 2 or any(type(p) is not float for p in parts):
         raise FormatError(f"bad header: malformed complex at {path or 'the root'}")
     return complex(cast(float, parts[0]), cast(float, parts[1]))
 
 
-def _decode_tuple(node: Node, arrays: list[Any], path: str, depth: int) -> tuple[Any, ...]:
-    return tuple(_decode_items(node, arrays, path, depth))
+def _decode_tuple(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> tuple[Any, ...]:
+    return tuple(_decode_items(node, arrays, path, depth, like))
 
 
-def _decode_class(node: Node, arrays: list[Any], path: str, depth: int) -> Any:
+def _decode_class(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
     return _class(node["v"], path)
 
 
-def _decode_dtype(node: Node, arrays: list[Any], path: str, depth: int) -> Any:
+def _decode_dtype(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
     return dtype_from_name(node["v"], path)
 
 
-_DECODERS: dict[object, Callable[[Node, list[Any], str, int], Any]] = {
+def _decode_node(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
+    """A registered pytree that is not a module: its class comes from `like=`."""
+    name, keys, values = node["c"], _list(node["k"], path), _list(node["v"], path)
+    where = path or "the root"
+    if like is NO_LIKE:
+        raise FormatError(
+            f"{where} is an instance of {name}, a registered pytree that is not a noxjax module; noxjax "
+            f"never names classes from a file for it, so pass like= with the same structure: "
+            f"nox.load(path, like=model)"
+        )
+    pairs, like_def = flatten_one_level_with_path(like)
+    like_keys = [keystr(p) for p, _ in pairs]
+    like_class: type = like.__class__
+    if _qualified_name(like_class) != name or like_keys != keys or is_leaf_treedef(like_def):
+        raise FormatError(
+            f"{where} does not match like=: the file has an instance of {name} with children {keys}, "
+            f"like= has an instance of {_qualified_name(like_class)} with children {like_keys}"
+        )
+    children = [decode(v, arrays, f"{path}{k}", depth, c) for k, v, (_, c) in zip(keys, values, pairs)]
+    return like_def.unflatten(children)
+
+
+def _decode_partial(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
+    fn = header_map(node["f"], f"bad header: the function of the partial at {path or 'the root'}")
+    if fn.get("t") != "fn":
+        raise FormatError(f"bad header: a partial's function must be a registered function at {path or 'the root'}")
+    args = _decode_tuple(header_map(node["a"], "bad header: partial args"), arrays, f"{path}.args", depth, NO_LIKE)
+    keywords = _decode_dict(header_map(node["k"], "bad header: partial keywords"), arrays, f"{path}.keywords", depth, NO_LIKE)
+    return functools.partial(decode(fn, arrays, f"{path}.func", depth), *args, **keywords)
+
+
+def _qualified_name(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+_DECODERS: dict[object, Callable[[Node, list[Any], str, int, Any], Any]] = {
     "a": _decode_array,
     "tuple": _decode_tuple,
     "list": _decode_items,
@@ -304,6 +368,8 @@ _DECODERS: dict[object, Callable[[Node, list[Any], str, int], Any]] = {
     "stype": _decode_scalar_type,
     "int": _decode_int,
     "complex": _decode_complex,
+    "node": _decode_node,
+    "partial": _decode_partial,
 }
 
 
@@ -343,6 +409,11 @@ def outline(node: object, arrays: list[str], indent: str = "", depth: int = 0) -
             return f"{fields.get('ns', 'np')}.{fields['v']}"
         if tag == "complex":
             return repr(complex(*cast("list[float]", fields["v"])))
+        if tag == "node":
+            pairs = zip(_list(fields["k"], ""), _list(fields["v"], ""))
+            return join_wrapped(f"{fields['c']}(", [f"{k}={outline(v, arrays, inner, depth + 1)}" for k, v in pairs], ")", indent)
+        if tag == "partial":
+            return f"partial({outline(fields['f'], arrays, indent, depth + 1)}, ...)"
     except (KeyError, TypeError, IndexError, ValueError, FormatError):
         pass
     return "<?>"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import mmap
 import os
 import signal
@@ -259,3 +261,65 @@ def test_inspect_and_cli(tmp_path: Path) -> None:
     assert "jax.nn.relu" in result.stdout
     bad = subprocess.run([sys.executable, "-m", "noxjax", "inspect", str(tmp_path / "missing.nox")], capture_output=True, text=True)
     assert bad.returncode == 1 and "error:" in bad.stderr
+
+
+class Outer(nox.Module, name="tests.serialize.Outer"):
+    inner: Any
+    act: Any = functools.partial(jax.nn.leaky_relu, negative_slope=0.2)
+
+
+def test_registered_pytrees_save_by_key_path_and_load_from_like() -> None:
+    eqx = pytest.importorskip("equinox")
+    mlp = eqx.nn.MLP(2, 2, 4, 1, final_activation=jax.nn.identity, key=jax.random.key(0))
+    model = Outer(mlp)
+    data = nox.dumps(model)
+    with pytest.raises(nox.FormatError, match=r"\.inner is an instance of equinox\.nn\._mlp:MLP.*pass like="):
+        nox.loads(data)
+    back = nox.loads(data, like=model)
+    assert back == model and back.act.keywords == {"negative_slope": 0.2} and back.act.func is jax.nn.leaky_relu
+    other = Outer(eqx.nn.MLP(2, 2, 3, 1, final_activation=jax.nn.identity, key=jax.random.key(0)))
+    with pytest.raises(nox.FormatError, match=r"does not match like="):
+        nox.loads(data, like=other)
+    with pytest.raises(nox.FormatError, match=r"the file has an instance of equinox\.nn\._mlp:MLP with children \['\.layers', '\.activation', '\.final_activation'\], like= has an instance of builtins:tuple"):
+        nox.loads(data, like=Outer((jnp.ones(1),)))
+
+
+def test_inspect_renders_registered_pytrees_and_partials(tmp_path: Path) -> None:
+    eqx = pytest.importorskip("equinox")
+    nox.save(tmp_path / "m.nox", Outer(eqx.nn.MLP(2, 2, 4, 1, final_activation=jax.nn.identity, key=jax.random.key(0))))
+    tree = nox.inspect(tmp_path / "m.nox").tree
+    assert "equinox.nn._mlp:MLP(" in tree and ".activation=jax.nn.relu" in tree and "partial(jax.nn.leaky_relu, ...)" in tree
+
+
+def test_an_unregistered_callable_in_a_registered_pytree_fails_the_save_naming_its_path(tmp_path: Path) -> None:
+    eqx = pytest.importorskip("equinox")
+
+    def act(x: jax.Array) -> jax.Array:
+        return x
+
+    target = tmp_path / "m.nox"
+    with pytest.raises(nox.SaveError, match=r"cannot save \.inner\.activation = <function"):
+        nox.save(target, Outer(eqx.nn.MLP(2, 2, 4, 1, activation=act, final_activation=jax.nn.identity, key=jax.random.key(0))))
+    assert not target.exists()
+    with pytest.raises(nox.SaveError, match=r"cannot save \['act'\]\.func = <function"):
+        nox.dumps({"act": functools.partial(act)})
+
+
+def test_optax_states_round_trip_with_like() -> None:
+    import optax
+
+    state = optax.adam(1e-3).init({"w": jnp.ones(2)})
+    tree = {"opt": state, "step": 3}
+    back = nox.loads(nox.dumps(tree), like=tree)
+    assert nox.tree_equal(back, tree) and type(back["opt"][0]) is type(state[0])
+
+
+def test_hostile_partial_and_node_entries_are_format_errors() -> None:
+    from noxjax._tree_codec import decode
+
+    with pytest.raises(nox.FormatError, match="a partial's function must be a registered function"):
+        decode({"t": "partial", "f": {"t": "m", "c": "x", "f": {}}, "a": {"t": "tuple", "v": []}, "k": {"t": "dict", "k": [], "v": []}}, [])
+    with pytest.raises(nox.FormatError, match="pass like="):
+        decode({"t": "node", "c": "os:system", "k": [], "v": []}, [])
+    with pytest.raises(nox.FormatError, match="does not match like="):
+        decode({"t": "node", "c": "os:system", "k": [], "v": []}, [], like=(1,))
