@@ -26,7 +26,6 @@ class LRU(Generic[V]):
     def __init__(self, size: int) -> None:
         self._data: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
-        self._size = 0
         self.resize(size)
 
     @property

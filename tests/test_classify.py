@@ -319,3 +319,32 @@ def test_shardings_are_compared_by_identity() -> None:
     same = jax.tree.structure(nox.Jit(f, out_shardings=a)) == jax.tree.structure(nox.Jit(f, out_shardings=a))
     other = jax.tree.structure(nox.Jit(f, out_shardings=a)) == jax.tree.structure(nox.Jit(f, out_shardings=b))
     assert same and not other
+
+
+def test_static_false_containers_are_frozen() -> None:
+    class Traced(nox.Module):
+        v: Any = nox.field(static=False)
+
+    source = np.ones(2)
+    m = Traced([1.0, source, {"k": [2.0, source]}])
+    source[0] = 7.0
+    assert type(m.v) is tuple and type(m.v[2]) is nox.FrozenDict and type(m.v[2]["k"]) is tuple
+    assert m.v[1][0] == 1.0 and not m.v[1].flags.writeable and m.v[2]["k"][1][0] == 1.0
+    assert len(jax.tree.leaves(m)) == 4  # every element traced, floats included
+
+
+def test_static_containers_keep_their_values_and_key_the_treedef() -> None:
+    a, b = Holder({"a": 1, "b": ("x", None)}), Holder({"a": 2, "b": ("x", None)})
+    assert a.inner == nox.FrozenDict({"a": 1, "b": ("x", None)}) and type(a.inner) is nox.FrozenDict
+    assert jax.tree.structure(a) != jax.tree.structure(b)
+    assert jax.tree.structure(a) == jax.tree.structure(Holder({"b": ("x", None), "a": 1}))
+    assert jax.tree.map(lambda x: x, a).inner == a.inner
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [({"k": object()}, r"Holder\.inner\['k'\]"), ((1, object()), r"Holder\.inner\[1\]"), ([[object()]], r"Holder\.inner\[0\]\[0\]")],
+)
+def test_bad_values_inside_containers_name_their_path(value: Any, where: str) -> None:
+    with pytest.raises(nox.FieldError, match=rf"{where} = <object"):
+        Holder(value)

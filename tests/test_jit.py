@@ -71,6 +71,28 @@ def test_static_arguments_compare_type_strictly_and_nan_is_stable() -> None:
     assert len(TRACES) == 4
     assert jitted(x, training=False, scale="no").dtype  # a str is static too
     assert TRACES[-1] == (False, "no")
+    TRACES.clear()
+    for scale in (1 + 0j, 1, 2 + 0j, 1 + 1j, complex(math.nan, 1), complex(math.nan, 1), 1 + 0j):
+        jitted(x, training=True, scale=scale)
+    assert [s for _, s in TRACES][:4] == [1 + 0j, 1, 2 + 0j, 1 + 1j] and len(TRACES) == 5
+
+
+def test_all_traced_arguments_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    import noxjax._jit as jit_module
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("took the slow path")
+
+    monkeypatch.setattr(jit_module, "_call_slow", refuse)
+    f = nox.jit(lambda m, x, y=None: m(x) + (0 if y is None else y))
+    m = layer()
+    assert f(m, jnp.ones(4)).shape == (4,)
+    assert f(m, np.ones(4, np.float32), y=jnp.ones(4)).shape == (4,)
+    assert f(m, (jnp.ones(4),)[0], y=np.float32(1)).shape == (4,)
+    with pytest.raises(AssertionError, match="slow path"):
+        f(m, jnp.ones(4), y=1.0)
+    with pytest.raises(AssertionError, match="slow path"):
+        nox.Jit(lambda x: x, out_shardings=jax.sharding.SingleDeviceSharding(jax.devices()[0]))(jnp.ones(1))
 
 
 class Counting(nox.Module, name="tests.Counting"):
