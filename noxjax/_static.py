@@ -64,7 +64,6 @@ __all__ = [
     "is_inexact_array",
     "is_module",
     "is_module_class",
-    "is_built",
     "learn_module_class",
     "fast_kind",
     "check_built",
@@ -134,14 +133,8 @@ def is_module(x: object) -> bool:
     return "__nox_info__" in type(x).__dict__
 
 
-def is_built(module: object) -> bool:
-    """Whether a module's `__init__` has returned (it is a pytree only then)."""
-    return FLAT in module.__dict__
-
-
 def learn_module_class(cls: type) -> None:
     _KIND[cls] = MODULE
-    _IS_ARRAY_TYPE[cls] = False
 
 
 def _is_array_type(tp: type) -> bool:
@@ -265,7 +258,7 @@ def classify(value: Any, static: bool | str | None, where: str) -> tuple[int, An
         try:
             return _infer(value, where)
         except FieldError:
-            return _static_any(value, where)
+            return _hashable(value, where, "is kept as a static", "pass a function, a module, or another hashable value")
     if not static:
         return CHILD, _freeze_children(value), None
     return _static_any(value, where)
@@ -278,18 +271,21 @@ def _static_any(value: Any, where: str) -> tuple[int, Any, object]:
         kind, stored, canon = None, value, None
     if kind == STATIC:
         return STATIC, stored, canon
-    if kind is not None and any(map(is_array, tree_leaves(value))):
+    if any(map(is_array, tree_leaves(value))):
         raise FieldError(
             f"{where} is declared static=True but holds an array; arrays are always "
             f"traced. Remove static=True, or store a hashable description instead."
         )
+    return _hashable(value, where, "is declared static=True", "use a tuple instead of a list, or drop static=True")
+
+
+def _hashable(value: Any, where: str, why: str, advice: str) -> tuple[int, Any, object]:
+    """Any hashable value as a static, compared with its exact type."""
     try:
         hash(value)
     except TypeError as e:
         raise FieldError(
-            f"{where} is declared static=True, so its value must be hashable, "
-            f"but {type(value).__name__} is not ({e}). Use a tuple instead of a list, "
-            f"or drop static=True."
+            f"{where} {why}, so its value must be hashable, but {type(value).__name__} is not ({e}); {advice}."
         ) from None
     tp: type[Any] = value.__class__
     return STATIC, value, (_ANY, tp, value)
@@ -385,8 +381,7 @@ def _infer_node_child(value: Any, where: str) -> tuple[int, Any, object]:
 
 
 def _infer_items(container: Any, keys: tuple[Any, ...], values: list[Any], where: str) -> tuple[int, Any, object]:
-    is_dict = container is FrozenDict
-    results = [_infer(v, f"{where}[{k!r}]" if is_dict else f"{where}[{k}]") for k, v in zip(keys, values)]
+    results = [_infer(v, f"{where}[{k!r}]") for k, v in zip(keys, values)]
     return _combine(container, keys, results)
 
 

@@ -348,3 +348,61 @@ def test_static_containers_keep_their_values_and_key_the_treedef() -> None:
 def test_bad_values_inside_containers_name_their_path(value: Any, where: str) -> None:
     with pytest.raises(nox.FieldError, match=rf"{where} = <object"):
         Holder(value)
+
+
+def test_dtype_fields_keep_their_value() -> None:
+    h = Holder((np.dtype("float32"), jnp.bfloat16, float))
+    assert h.inner == (np.dtype("float32"), jnp.bfloat16, float)
+    assert jax.tree.structure(h) != jax.tree.structure(Holder((np.dtype("float16"), jnp.bfloat16, float)))
+
+
+def test_static_true_values_compare_with_their_exact_type() -> None:
+    from decimal import Decimal
+    from fractions import Fraction
+
+    assert Fraction(1) == Decimal(1) and hash(Fraction(1)) == hash(Decimal(1))
+    assert jax.tree.structure(Box(Fraction(1))) != jax.tree.structure(Box(Decimal(1)))
+    assert jax.tree.structure(Box(Fraction(1))) == jax.tree.structure(Box(Fraction(2, 2)))
+
+
+def test_unregistered_callables_in_registered_pytrees_differ_by_identity() -> None:
+    eqx = pytest.importorskip("equinox")
+
+    def double(x: jax.Array) -> jax.Array:
+        return 2 * x
+
+    def triple(x: jax.Array) -> jax.Array:
+        return 3 * x
+
+    key = jax.random.key(0)
+    a = Holder(eqx.nn.MLP(2, 2, 4, 1, activation=double, final_activation=double, key=key))
+    b = Holder(eqx.nn.MLP(2, 2, 4, 1, activation=triple, final_activation=triple, key=key))
+    assert jax.tree.structure(a) != jax.tree.structure(b) and a != b
+    f = nox.jit(lambda h, x: h.inner(x))
+    assert not jnp.allclose(f(a, jnp.ones(2)), f(b, jnp.ones(2)))
+
+
+def test_a_transform_option_that_cannot_be_static_names_the_field() -> None:
+    class Unhashable:
+        __hash__ = None  # type: ignore[assignment]
+
+        def __call__(self, x: Any) -> Any:
+            return x
+
+    with pytest.raises(nox.FieldError, match=r"Jit\.fn is kept as a static, so its value must be hashable, but Unhashable is not.*pass a function, a module"):
+        nox.Jit(Unhashable())
+
+
+def test_remat_and_vmap_keep_static_arguments_static() -> None:
+    def repeat(x: jax.Array, n: int, mode: str) -> jax.Array:
+        for _ in range(n):  # needs a Python int
+            x = x * 2 if mode == "double" else x + 1
+        return x
+
+    remat = nox.remat(repeat)
+    assert remat(jnp.ones(2), 3, "double").tolist() == [8.0, 8.0]
+    assert remat(jnp.ones(2), 2, "add").tolist() == [3.0, 3.0]
+    assert remat(jnp.ones(2), n=1, mode="double").tolist() == [2.0, 2.0]
+    vmap = nox.vmap(repeat, in_axes=(0, None, None))
+    assert vmap(jnp.ones((3, 2)), 2, "double").tolist() == [[4.0, 4.0]] * 3
+    assert vmap(jnp.ones((3, 2)), 1, "add").tolist() == [[2.0, 2.0]] * 3

@@ -77,6 +77,11 @@ def test_static_arguments_compare_type_strictly_and_nan_is_stable() -> None:
     assert [s for _, s in TRACES][:4] == [1 + 0j, 1, 2 + 0j, 1 + 1j] and len(TRACES) == 5
 
 
+class WithTracedScalar(nox.Module):
+    w: jax.Array
+    k: float = nox.field(default=1.0, static=False)
+
+
 def test_all_traced_arguments_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     import noxjax._jit as jit_module
 
@@ -89,6 +94,8 @@ def test_all_traced_arguments_take_the_fast_path(monkeypatch: pytest.MonkeyPatch
     assert f(m, jnp.ones(4)).shape == (4,)
     assert f(m, np.ones(4, np.float32), y=jnp.ones(4)).shape == (4,)
     assert f(m, (jnp.ones(4),)[0], y=np.float32(1)).shape == (4,)
+    scaled = nox.jit(lambda s, x: s.w * s.k * x)
+    assert scaled(WithTracedScalar(jnp.ones(4), 2.0), jnp.ones(4)).tolist() == [2.0] * 4  # a float inside a module
     with pytest.raises(AssertionError, match="slow path"):
         f(m, jnp.ones(4), y=1.0)
     with pytest.raises(AssertionError, match="slow path"):
