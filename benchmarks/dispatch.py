@@ -73,12 +73,9 @@ def main() -> None:
         def apply(m: Any, x: jax.Array) -> jax.Array:
             return m(x)
 
-        def apply_net(f: Any, m: Any, x: jax.Array) -> jax.Array:
-            return f(m, x)
-
         raw = jax.jit(apply)
         net = Net(model)
-        raw_net = jax.jit(apply_net, static_argnums=0)
+        raw_net = jax.jit(Net.__dict__["apply"].fn)  # raw jax.jit(f)(net, x) of the undecorated method
         nox_method = nox.Jit(model)
         nox_function = nox.jit(apply)
         eqx_jit = eqx.filter_jit(apply)
@@ -87,7 +84,7 @@ def main() -> None:
             "method": lambda: nox_method(x),
             "function": lambda: nox_function(model, x),
             "eqx": lambda: eqx_jit(eqx_model, x),
-            "raw_net": lambda: raw_net(Net.__dict__["apply"].fn, net, x),
+            "raw_net": lambda: raw_net(net, x),
             "decorated": lambda: net(x),
             "bound": lambda: net.apply(x),
         }

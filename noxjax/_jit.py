@@ -12,6 +12,7 @@ function is cached in a bounded global LRU by (treedef, statics). Either way a
 from __future__ import annotations
 
 import functools
+from types import FunctionType
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar, cast, overload
 
@@ -69,13 +70,36 @@ class Jit(Wrapper, Generic[P, R], name="noxjax.Jit"):
     out_shardings: Any = identity_field(default=None)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        if self.donate is None and self.in_shardings is None and self.out_shardings is None and all_traced(args, kwargs):
+        plain: Callable[..., R] | bool | None = vars(self).get(_PLAIN_CALL)
+        if plain is None:
+            plain = _plain_call(self)
+        if plain is not False and all_traced(args, kwargs):
             # Everything is traced: jax.jit's own C++ cache, keyed by the treedef that
             # holds every static, does the rest with a single flatten.
-            result: R = _PLAIN(self, args, kwargs)
-            return result
+            if plain is True:
+                result: R = _PLAIN(self, args, kwargs)
+                return result
+            return plain(*args, **kwargs)
         result = _call_slow(self, args, kwargs)
         return result
+
+
+_PLAIN_CALL = "_nox_plain"  # where a Jit caches what `_plain_call` returns
+_BY_FUNCTION: LRU[Callable[..., Any]] = LRU(4096)  # `jax.jit(fn)`, shared by every Jit of `fn`
+
+
+def _plain_call(jit: Jit[Any, Any]) -> Callable[..., Any] | bool:
+    """How `jit` runs when every argument leaf is traced: False if it has options (the
+    slow path), `jax.jit(fn)` if `fn` is a plain function (shared by every Jit of `fn`,
+    so a Jit rebuilt by unflatten or `nox.load` does not retrace), else True (`_PLAIN`,
+    which traces the arrays `fn` holds)."""
+    plain: Callable[..., Any] | bool = True
+    if jit.donate is not None or jit.in_shardings is not None or jit.out_shardings is not None:
+        plain = False
+    elif type(jit.fn) is FunctionType:
+        plain = _BY_FUNCTION.get(jit.fn) or _BY_FUNCTION.put(jit.fn, jax_jit(jit.fn))
+    vars(jit)[_PLAIN_CALL] = plain
+    return plain
 
 
 def _apply_module(this: Jit[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

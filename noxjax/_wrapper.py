@@ -46,11 +46,9 @@ class Wrapper(Module):
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:
             return self
-        this: Callable[..., Any] = cast(Any, self)  # every subclass defines __call__
         if not is_module(obj):
-            return functools.partial(this, obj)
-        d: dict[str, Any] = vars(self)
-        aux: Aux | None = d.get(_BOUND)
+            return functools.partial(cast(Any, self), obj)  # every subclass defines __call__
+        aux: Aux | None = vars(self).get(_BOUND)
         if aux is None:  # a token, not this module, stands for it: it hashes in C
-            aux = d[_BOUND] = bound_aux(this, object())
+            aux = vars(self)[_BOUND] = bound_aux(cast(Any, self), object())
         return build(aux, (obj,))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 import time
 from typing import Any
 
@@ -120,6 +121,27 @@ def test_rebuilt_jit_does_not_retrace(tmp_path: Any) -> None:
     loaded = nox.load(tmp_path / "j.nox")
     assert isinstance(loaded, nox.Jit) and jnp.array_equal(loaded(x), first)
     assert TRACES == ["double"]
+
+
+def counted(x: jax.Array, scale: Any = 2) -> jax.Array:
+    TRACES.append(scale)
+    return x * scale
+
+
+def test_jit_of_a_function_is_shared_by_every_jit_of_it_and_leaves_no_trace_in_the_module() -> None:
+    jitted = nox.Jit(counted)
+    x = jnp.ones(3)
+    assert jnp.array_equal(jitted(x), 2 * x)
+    jax.tree.map(lambda a: a, jitted)(x)
+    pickle.loads(pickle.dumps(jitted))(2 * x)
+    nox.Jit(counted)(x)
+    assert TRACES == [2]
+    assert jnp.array_equal(jitted(x, 3), 3 * x)  # a static argument: the slow path
+    assert jnp.array_equal(jitted(x, scale=jnp.float32(4)), 4 * x)  # all traced again
+    assert TRACES == [2, 3, TRACES[2]] and isinstance(TRACES[2], jax.core.Tracer)
+    assert jitted == nox.Jit(counted) and jax.tree.structure(jitted) == jax.tree.structure(nox.Jit(counted))
+    donating = nox.Jit(counted, donate="[0]")
+    assert jnp.array_equal(donating(jnp.ones(3)), 2 * x)  # options always take the slow path
 
 
 def test_unhashable_static_argument_names_it() -> None:
