@@ -134,19 +134,16 @@ def _canonical(x: Any, i: int, whole: Any) -> object:
     except TypeError:
         path = keystr(tree_flatten_with_path(whole)[0][i][0])
         raise ArgumentError(
-            f"nox.Jit: the argument leaf {_argument_name(path)} = {x!r} is not an array, so it is "
-            f"static and must be hashable, but {type(x).__name__} is not. Pass it as an array, or "
-            f"as a hashable value (a tuple instead of a list, ...)."
+            f"nox.Jit: the {_leaf_name(path)} = {x!r} is not an array, so it is static and must be "
+            f"hashable, but {type(x).__name__} is not. Pass it as an array, or as a hashable value "
+            f"(a tuple instead of a list, ...)."
         ) from None
 
 
-def _argument_name(path: str) -> str:
-    """`[1][0]['a']` (a path into (jit, args, kwargs)) as `args[0]['a']`."""
-    if path.startswith("[1]"):
-        return "args" + path[3:]
-    if path.startswith("[2]"):
-        return "kwargs" + path[3:]
-    return "of the function" + path[3:]
+def _leaf_name(path: str) -> str:
+    """`[1][0]['a']`, a path into `(jit, args, kwargs)`, as `argument leaf args[0]['a']`
+    (the Jit's own leaves are inside a module, so never static)."""
+    return ("argument leaf args" if path.startswith("[1]") else "argument leaf kwargs") + path[3:]
 
 
 def _donated(jit: Jit[Any, Any], whole: Any, treedef: PyTreeDef, traced: tuple[bool, ...]) -> tuple[int, ...]:

@@ -9,6 +9,7 @@ registers the class as a pytree. Nothing is added to attribute lookup or calls.
 from __future__ import annotations
 
 import abc
+import copy
 import dataclasses
 import functools
 import inspect
@@ -270,15 +271,21 @@ def _restore(cls: type, snapshot: dict[str, Any]) -> None:
         if name not in snapshot:
             delattr(cls, name)
     for name, value in snapshot.items():
-        if cls.__dict__.get(name) is not value and name not in ("__dict__", "__weakref__"):
+        if cls.__dict__.get(name) is not value:
             setattr(cls, name, value)
+
+
+def _snapshot(cls: type) -> dict[str, Any]:
+    """The class body as written; `dataclasses.Field`s are copied, since making the
+    dataclass fills their unset options (`kw_only`) in place."""
+    return {k: copy.copy(v) if isinstance(v, dataclasses.Field) else v for k, v in cls.__dict__.items()}
 
 
 def _make_module(cls: type, kw_only: bool, name: str | None, auto: bool) -> None:
     snapshot: dict[str, Any] | None = cls.__dict__.get("__nox_snapshot__")
     if snapshot is not None:
         _restore(cls, snapshot)
-    snapshot = dict(cls.__dict__)
+    snapshot = _snapshot(cls)
     _check_options(cls, kw_only, name)
     if "__slots__" in snapshot:
         raise FieldError(MSG_SLOTS.format(cls=cls.__qualname__))

@@ -50,7 +50,7 @@ class FieldKey(GetAttrKey):  # type: ignore[misc]  # untyped in jaxlib 0.4
             object.__setattr__(self, attr, value)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, GetAttrKey) and getattr(other, "name", None) == self.name
+        return isinstance(other, GetAttrKey) and other.name == self.name
 
     def __hash__(self) -> int:
         return hash(GetAttrKey(self.name))

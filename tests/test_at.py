@@ -50,6 +50,17 @@ def test_tags_classes_predicates_and_empty_selections() -> None:
     assert nox.at(m, "**.missing").get() == [] and nox.at(m, "**.missing").set(1) == m
 
 
+class Config(nox.Module):
+    n: int = 3
+
+
+def test_trees_without_leaves_name_the_root() -> None:
+    with pytest.raises(nox.PathError, match=r"^'x' names no node of this dict: the deepest part that exists is the root, whose children are none\."):
+        nox.at({}, "x")
+    with pytest.raises(nox.PathError, match=r"^'n' names a static field of Config;.*nox\.replace\(node, n=\.\.\.\) on the Config at the root\.$"):
+        nox.at(Config(), "n")
+
+
 def test_missing_path_raises_path_error_naming_it() -> None:
     m = make()
     with pytest.raises(nox.PathError, match=r"'encoder\.w2' names no node of this Model: the deepest part that exists is \.encoder, whose children are \.b, \.w"):

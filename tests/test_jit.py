@@ -193,6 +193,53 @@ def test_decorator_forms_and_options() -> None:
     assert placed.sharding == sharding
 
 
+def _cpu_donates() -> bool:
+    x = jnp.ones(2)
+    jax.jit(lambda a: a + 1, donate_argnums=0)(x)
+    return x.is_deleted()
+
+
+def _add_to_all(state: Any, delta: jax.Array, scale: Any = 1) -> Any:
+    return jax.tree.map(lambda s: s + delta * scale, state)
+
+
+def _deleted(tree: Any) -> Any:
+    return jax.tree.map(lambda x: x.is_deleted(), tree)
+
+
+def test_donate_frees_exactly_the_leaves_its_where_selects() -> None:
+    if not _cpu_donates():
+        pytest.skip("this JAX does not donate buffers on CPU")
+    pair = lambda: {"a": jnp.ones(2), "b": jnp.ones(2)}  # noqa: E731
+    only_a = nox.Jit(_add_to_all, donate="[0]['a']")
+    state, delta = pair(), jnp.ones(2)
+    assert only_a(state, delta)["a"].tolist() == [2.0, 2.0]
+    assert _deleted(state) == {"a": True, "b": False} and not delta.is_deleted()
+    wider = {"a": jnp.ones(2), "b": jnp.ones(2), "c": jnp.ones(2)}  # another treedef, same where
+    only_a(wider, jnp.ones(2))
+    assert _deleted(wider) == {"a": True, "b": False, "c": False}
+    state = pair()
+    nox.Jit(_add_to_all, donate="[0]['b']")(state, jnp.ones(2))  # another where, same treedef
+    assert _deleted(state) == {"a": False, "b": True}
+    bare = jnp.ones(2)  # a positional argument that is itself the leaf
+    nox.Jit(_add_to_all, donate="[0]")(bare, jnp.ones(2))
+    assert bare.is_deleted()
+    state, delta, scale = pair(), jnp.ones(2), jnp.ones(2)
+    with_delta = lambda state, delta, scale: (_add_to_all(state, delta, scale), delta * scale)  # noqa: E731
+    nox.Jit(with_delta, donate="**")(state, delta, scale=scale)  # keyword arguments are never donated
+    assert _deleted(state) == {"a": True, "b": True} and delta.is_deleted() and not scale.is_deleted()
+    state = pair()
+    assert nox.Jit(with_delta, donate="**")(state, jnp.ones(2), 3)[0]["a"].tolist() == [4.0, 4.0]  # statics are not
+    by_shape = nox.Jit(_add_to_all, donate=lambda path, leaf: leaf.shape == (3,))
+    state = {"a": jnp.ones(2), "b": jnp.ones(3)}
+    by_shape(state, jnp.ones(()))
+    assert _deleted(state) == {"a": False, "b": True}
+    model = layer()
+    held = nox.Jit(model, donate="**")
+    held(jnp.ones(4))
+    assert not any(_deleted(jax.tree.leaves(held)))  # the function's own arrays are never donated
+
+
 def test_set_cache_size() -> None:
     nox.set_cache_size(2)
     try:

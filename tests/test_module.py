@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import sys
-from typing import ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -146,6 +146,98 @@ def test_custom_init_that_forgets_a_field_or_sets_a_non_field() -> None:
     with pytest.raises(nox.UnknownFieldError, match=r"(?s)Both has no field 'cache'; its fields are: a, b\..*__init__ has not set 'b' yet") as info:
         Both()
     assert isinstance(info.value, AttributeError) and isinstance(info.value, nox.NoxError)
+
+
+def test_init_that_bypasses_setattr_is_still_checked() -> None:
+    # object.__setattr__ is how Equinox users sneak in non-fields: the missing field
+    # is still an error, and it names what was set instead.
+    class Sneaky(nox.Module):
+        a: int
+        b: int
+
+        def __init__(self, extras: tuple[str, ...]) -> None:
+            object.__setattr__(self, "a", 1)
+            for name in extras:
+                object.__setattr__(self, name, 0)
+
+    start = r"^.*Sneaky\.__init__ returned without setting field\(s\) 'b'; a custom __init__ must assign every field \(self\.b = \.\.\.\) or the field needs a default\."
+    with pytest.raises(nox.FieldError, match=start + "$"):
+        Sneaky(())
+    with pytest.raises(nox.FieldError, match=start + r" It also set 'cache', which is not a field\.$"):
+        Sneaky(("cache",))
+    with pytest.raises(nox.FieldError, match=start + r" It also set 'cache', 'other', which are not fields\.$"):
+        Sneaky(("cache", "other"))
+
+    class ForgetsTwo(nox.Module):
+        a: int
+        b: int
+
+        def __init__(self) -> None:
+            pass
+
+    with pytest.raises(nox.FieldError, match=r"field\(s\) 'a', 'b'; a custom __init__ must assign every field \(self\.a = "):
+        ForgetsTwo()
+
+
+def test_delete_inside_init_is_allowed_and_after_it_names_the_class() -> None:
+    class Deletes(nox.Module):
+        a: int
+
+        def __init__(self) -> None:
+            self.a = 1  # pyright: ignore[reportAttributeAccessIssue]
+            del self.a  # pyright: ignore[reportAttributeAccessIssue]
+
+    with pytest.raises(nox.FieldError, match=r"returned without setting field\(s\) 'a'"):
+        Deletes()
+
+    class Kept(nox.Module):
+        a: int
+
+    with pytest.raises(nox.FrozenError, match=r"^cannot delete field 'a' of .*Kept: modules are immutable\.") as info:
+        del Kept(1).a  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
+    assert isinstance(info.value, AttributeError)
+
+
+def test_a_non_field_set_before_two_fields_names_both_unset_fields() -> None:
+    class Early(nox.Module):
+        a: int
+        b: int
+
+        def __init__(self) -> None:
+            self.cache = 1  # pyright: ignore[reportAttributeAccessIssue]
+
+    with pytest.raises(nox.UnknownFieldError, match=r"Also, __init__ has not set 'a', 'b' yet"):
+        Early()
+
+
+def test_signature_in_a_bad_call_error_is_exactly_the_user_signature() -> None:
+    class Sig(nox.Module):
+        a: int
+
+        def __init__(self, x: int, y: int = 2) -> None:
+            self.a = x + y  # pyright: ignore[reportAttributeAccessIssue]
+
+    with pytest.raises(nox.FieldError, match=r"Its signature is .*Sig\(x, y=2\)\.$"):
+        Sig(1, 2, 3)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+
+
+def test_redecorating_an_automatic_module_keeps_field_options() -> None:
+    @nox.module
+    class Base:
+        w: jax.Array
+
+    class Auto(Base):  # made a module automatically, with Base's options
+        k: Any = nox.field(default=0.5, static=False, tags=("t",))
+
+        def double(self) -> Any:
+            return 2 * self.k
+
+    Strict = nox.module(kw_only=True)(Auto)  # made again, from the class body as written
+    m = Strict(w=jnp.ones(1), k=2.0)
+    assert jax.tree.leaves(nox.filter(m, nox.tag("t"))) == [2.0]  # still traced and tagged
+    assert float(m.double()) == 4.0 and isinstance(m.double, nox.BoundMethod)
+    with pytest.raises(TypeError, match="positional"):
+        Strict(jnp.ones(1), 2.0)  # type: ignore[misc]  # pyright: ignore[reportCallIssue]
 
 
 def test_post_init_validation_runs_and_unflatten_skips_it() -> None:

@@ -27,6 +27,13 @@ def test_keystr_and_field_keys(linear: Linear) -> None:
     assert path[-1] == jtu.GetAttrKey("w") and hash(path[-1]) == hash(jtu.GetAttrKey("w"))
 
 
+def test_field_keys_equal_and_hash_as_get_attr_keys(linear: Linear) -> None:
+    key = jax.tree_util.tree_flatten_with_path(linear)[0][0][0][0]
+    assert isinstance(key, nox.FieldKey) and key.name == "w"
+    assert key == jtu.GetAttrKey("w") and hash(key) == hash(jtu.GetAttrKey("w"))
+    assert key != jtu.GetAttrKey("b") and key != jtu.DictKey("w") and key != "w"
+
+
 def test_field_key_carries_tags_and_metadata() -> None:
     m = Tagged(jnp.ones(2))
     keys = {p[-1].name: p[-1] for p, _ in jtu.tree_leaves_with_path(m)}

@@ -90,6 +90,12 @@ def test_malformed_globs(glob: str, offset: int) -> None:
         glob_components(glob)
 
 
+def test_malformed_glob_points_at_the_offset() -> None:
+    with pytest.raises(nox.GlobError) as info:
+        glob_components("ab..c")
+    assert str(info.value).endswith("\n    ab..c\n      ^")
+
+
 def test_negative_index_message() -> None:
     with pytest.raises(ValueError, match="negative indices are not supported"):
         nox.filter(Model(), "body.layers[-1]")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import doctest
 import sys
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import pytest
 
 import noxjax as nox
+from noxjax._wrapper import Wrapper
 
 
 class Model(nox.Module):
@@ -109,6 +111,38 @@ def test_methods_keep_module_and_doc_so_doctests_are_collected() -> None:
     assert runner.failures == 0 and runner.tries >= 1
     descriptor = Model.__dict__["plain"]
     assert descriptor.__module__ == __name__ and descriptor.__doc__ == "A plain method."
+
+
+class Twice(Wrapper, name="tests.Twice"):
+    """Applies `fn` twice."""
+
+    def __call__(self, *args: Any) -> Any:
+        return self.fn(self.fn(*args))
+
+
+def increment(x: Any) -> Any:
+    """Adds one."""
+    return x + 1
+
+
+def test_a_new_transform_on_wrapper_gets_metadata_and_binding() -> None:
+    twice = Twice(increment)
+    assert Twice.__doc__ == "Applies `fn` twice." and twice.__doc__ == "Adds one."
+    assert (twice.__name__, twice.__qualname__, twice.__module__) == ("increment", "increment", __name__)
+    assert twice.__wrapped__ is increment and twice(1) == 3
+    mapped = jax.tree.map(lambda a: a, twice)
+    assert mapped.__qualname__ == "increment" and mapped.__doc__ == "Adds one."
+
+    class Holder(nox.Module):
+        w: jax.Array
+
+        @Twice
+        def grow(self) -> Holder:
+            return Holder(self.w + 1)
+
+    held = Holder(jnp.zeros(1))
+    assert isinstance(held.grow, nox.BoundMethod) and held.grow.__func__.fn.__name__ == "grow"
+    assert float(held.grow().w[0]) == 2.0
 
 
 def test_transforms_on_plain_classes_bind_with_partial() -> None:
