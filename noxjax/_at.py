@@ -74,12 +74,11 @@ def _select(pairs: Sequence[tuple[KeyPath, Any]], matcher: Matcher) -> list[KeyP
 
 
 def _child(node: Any, key: Any) -> tuple[int, list[tuple[KeyPath, Any]], Any]:
+    """The index of `key` among `node`'s children (`key` comes from `node`'s own paths)."""
     children, treedef = flatten_one_level_with_path(node)
     want = key_component(key)
-    for i, (path, _) in enumerate(children):
-        if path and key_component(path[0]) == want:
-            return i, children, treedef
-    raise PathError(f"no child {keystr((key,))} in {type(node).__qualname__}")
+    i = next(i for i, (path, _) in enumerate(children) if path and key_component(path[0]) == want)
+    return i, children, treedef
 
 
 def _get(tree: Any, path: KeyPath) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Hashable
-from typing import Any, cast
+from typing import Any
 
 from ._field import field
 from ._module import module
@@ -24,7 +24,8 @@ class MethodDescriptor:
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.__func__ = fn
-        functools.update_wrapper(cast(Any, self), fn)
+        this: Any = self
+        functools.update_wrapper(this, fn)
 
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:

@@ -278,7 +278,10 @@ def _restore(cls: type, snapshot: dict[str, Any]) -> None:
 def _snapshot(cls: type) -> dict[str, Any]:
     """The class body as written; `dataclasses.Field`s are copied, since making the
     dataclass fills their unset options (`kw_only`) in place."""
-    return {k: copy.copy(v) if isinstance(v, dataclasses.Field) else v for k, v in cls.__dict__.items()}
+    snapshot: dict[str, Any] = dict(cls.__dict__)
+    for name in [k for k, v in snapshot.items() if isinstance(v, dataclasses.Field)]:
+        snapshot[name] = copy.copy(snapshot[name])
+    return snapshot
 
 
 def _make_module(cls: type, kw_only: bool, name: str | None, auto: bool) -> None:

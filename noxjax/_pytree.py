@@ -50,7 +50,10 @@ class FieldKey(GetAttrKey):  # type: ignore[misc]  # untyped in jaxlib 0.4
             object.__setattr__(self, attr, value)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, GetAttrKey) and other.name == self.name
+        if not isinstance(other, GetAttrKey):
+            return False
+        name: str = getattr(other, "name")  # noqa: B009 - GetAttrKey's stubs do not declare it
+        return name == self.name
 
     def __hash__(self) -> int:
         return hash(GetAttrKey(self.name))

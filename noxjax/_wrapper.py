@@ -10,8 +10,7 @@ so `self`'s arrays are traced.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from ._field import open_field
 from ._method import FunctionDoc, bound_aux, function_metadata
@@ -46,9 +45,10 @@ class Wrapper(Module):
     def __get__(self, obj: Any, owner: type | None = None) -> Any:
         if obj is None:
             return self
+        this: Any = self  # every subclass defines __call__
         if not is_module(obj):
-            return functools.partial(cast(Any, self), obj)  # every subclass defines __call__
+            return functools.partial(this, obj)
         aux: Aux | None = vars(self).get(_BOUND)
         if aux is None:  # a token, not this module, stands for it: it hashes in C
-            aux = vars(self)[_BOUND] = bound_aux(cast(Any, self), object())
+            aux = vars(self)[_BOUND] = bound_aux(this, object())
         return build(aux, (obj,))

@@ -65,5 +65,11 @@ def test_missing_path_raises_path_error_naming_it() -> None:
     m = make()
     with pytest.raises(nox.PathError, match=r"'encoder\.w2' names no node of this Model: the deepest part that exists is \.encoder, whose children are \.b, \.w"):
         nox.at(m, "encoder.w2")
-    with pytest.raises(KeyError):
-        nox.at(m, "layers[5]")
+    with pytest.raises(KeyError, match=r"'layers\[5\]' names no node of this Model: the deepest part that exists is \.layers, whose children are \[0\], \[1\]\."):
+        nox.at(m, "layers[5]")  # a PathError is a KeyError
+    with pytest.raises(nox.PathError, match=r"the deepest part that exists is the root, whose children are \.encoder, \.layers\."):
+        nox.at(m, "decoder.w")
+    with pytest.raises(nox.PathError, match=r"the deepest part that exists is \.layers\[1\], whose children are \.w\."):
+        nox.at(m, "layers[1].w2")
+    with pytest.raises(nox.PathError, match=r"the deepest part that exists is \.encoder\.w, whose children are none\."):
+        nox.at(m, "encoder.w.x")

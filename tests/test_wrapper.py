@@ -113,6 +113,59 @@ def test_methods_keep_module_and_doc_so_doctests_are_collected() -> None:
     assert descriptor.__module__ == __name__ and descriptor.__doc__ == "A plain method."
 
 
+def test_decorators_applied_when_a_class_is_made_later_pass_every_argument() -> None:
+    class Local(nox.Module):
+        w: jax.Array
+        b: jax.Array
+
+        @nox.jit
+        def __call__(self, x: jax.Array, y: jax.Array, *, scale: float = 1.0) -> jax.Array:
+            """Local call."""
+            return (self.w * x + y) * scale
+
+        @nox.value_and_grad
+        def loss(self, x: jax.Array) -> jax.Array:
+            return (self.w * x + self.b).sum()
+
+        @nox.value_and_grad(wrt="w")
+        def loss_w(self, x: jax.Array) -> jax.Array:
+            return (self.w * x + self.b).sum()
+
+        @nox.vmap
+        def rows(self, xs: jax.Array) -> jax.Array:
+            return xs.sum() * self.w.sum()
+
+        @nox.vmap(out_axes=1)
+        def columns(self, xs: jax.Array) -> jax.Array:
+            return xs * self.w.sum()
+
+        def plain(self, x: jax.Array) -> jax.Array:
+            """A plain method."""
+            return self.w * x
+
+    plain_function = Local.__dict__["plain"].__func__
+    plain_function.marker = "kept"
+    m = Local(jnp.full(2, 2.0), jnp.ones(2))
+    assert m(jnp.ones(2), jnp.ones(2), scale=3.0).tolist() == [9.0, 9.0]
+    assert Local.__call__.__doc__ == "Local call." and Local.__call__.__wrapped__.fn.__name__ == "__call__"
+    value, grads = m.loss(jnp.full(2, 3.0))
+    assert float(value) == 14.0 and grads.w.tolist() == [3.0, 3.0] and grads.b.tolist() == [1.0, 1.0]
+    value, grads = m.loss_w(jnp.full(2, 3.0))
+    assert float(value) == 14.0 and grads.w.tolist() == [3.0, 3.0] and grads.b is None
+    xs, stacked = jnp.arange(6.0).reshape(3, 2), Local(jnp.arange(3.0), jnp.ones(3))
+    assert stacked.rows(xs).tolist() == [0.0, 5.0, 18.0]  # in_axes=0: self is mapped too
+    assert stacked.columns(xs).tolist() == [[0.0, 2.0, 8.0], [0.0, 3.0, 10.0]]
+    descriptor = Local.__dict__["plain"]
+    assert (descriptor.__name__, descriptor.__doc__, descriptor.marker) == ("plain", "A plain method.", "kept")
+    assert m.plain(jnp.ones(2)).tolist() == [2.0, 2.0]
+
+
+def test_a_bound_transform_has_one_treedef_per_method() -> None:
+    m = Model(jnp.ones(1))
+    assert jax.tree.structure(m.loss) == jax.tree.structure(m.loss)  # jit caches on it
+    assert jax.tree.structure(m.loss) != jax.tree.structure(m.loss_aux)
+
+
 class Twice(Wrapper, name="tests.Twice"):
     """Applies `fn` twice."""
 
@@ -147,8 +200,11 @@ def test_a_new_transform_on_wrapper_gets_metadata_and_binding() -> None:
 
 def test_transforms_on_plain_classes_bind_with_partial() -> None:
     class Plain:
+        def __init__(self, k: int) -> None:
+            self.k = k
+
         @nox.jit
         def f(self, x: jax.Array) -> jax.Array:
-            return x + 1
+            return x + self.k  # a plain object is a static argument, by identity
 
-    assert Plain().f(jnp.ones(1)).tolist() == [2.0]
+    assert Plain(2).f(jnp.ones(1)).tolist() == [3.0]
