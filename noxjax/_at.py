@@ -62,15 +62,10 @@ class At(Generic[T]):
 
 def _select(pairs: Sequence[tuple[KeyPath, Any]], matcher: Matcher) -> list[KeyPath]:
     """Selected node paths: for globs the shortest matching prefix of each leaf path."""
-    nodes: dict[KeyPath, None] = {}
-    for path, leaf in pairs:
-        if matcher.kind == "glob":
-            lengths = matcher.nodes([key_component(k) for k in path])
-            if lengths:
-                nodes[path[: min(lengths)]] = None
-        elif leaf is not None and matcher(path, leaf):
-            nodes[path] = None
-    return list(nodes)
+    if matcher.kind != "glob":
+        return [path for path, leaf in pairs if leaf is not None and matcher(path, leaf)]
+    nodes = (matcher.nodes([key_component(k) for k in path]) for path, _ in pairs)
+    return list(dict.fromkeys(path[: min(lengths)] for (path, _), lengths in zip(pairs, nodes) if lengths))
 
 
 def _child(node: Any, key: Any) -> tuple[int, list[tuple[KeyPath, Any]], Any]:

@@ -76,7 +76,7 @@ class FunctionDoc:
     def __get__(self, obj: Any, owner: type | None = None) -> str | None:
         if obj is None:
             return self.class_doc
-        doc: str | None = getattr(getattr(obj, self.attribute), "__doc__", None)
+        doc: str | None = getattr(obj, self.attribute).__doc__
         return doc
 
 

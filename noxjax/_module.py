@@ -183,7 +183,7 @@ def _setattr(self: Any, name: str, value: Any) -> None:
     cls: type = self.__class__
     names = class_info(cls).names
     if name not in names:
-        unset = [n for n in names if n not in self.__dict__] if FLAT not in self.__dict__ else []
+        unset = [n for n in names if n not in self.__dict__]  # empty once built
         raise UnknownFieldError(_not_a_field(cls, name, unset))
     if FLAT in self.__dict__:
         raise FrozenError(MSG_ASSIGN.format(verb="assign to", name=name, cls=cls.__qualname__))
@@ -243,7 +243,7 @@ def _by_name(value: Any) -> Any:
         return tuple(map(_by_name, value))
     if tp is FrozenDict:
         return FrozenDict({k: _by_name(v) for k, v in value.items()})
-    name = function_name(value) if tp not in (int, float, str, bool) else None
+    name = function_name(value)
     return value if name is None else FunctionRef(name)
 
 

@@ -43,7 +43,7 @@ class VMap(Wrapper, Generic[P, R], name="noxjax.VMap"):
     fn_axis: int | None = None
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        both = cast("tuple[tuple[Any, ...], dict[str, Any]]", (args, kwargs))
+        both: Any = (args, kwargs)
         (dynamic_args, dynamic_kwargs), rebuild = split_static(both)
         fn, in_axes = self.fn, self.in_axes
 
@@ -116,9 +116,9 @@ class Remat(Wrapper, Generic[P, R], name="noxjax.Remat"):
     fn: Callable[P, R] = open_field()
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        both = cast("tuple[tuple[Any, ...], dict[str, Any]]", (args, kwargs))
+        both: Any = (args, kwargs)
         (dynamic_args, dynamic_kwargs), rebuild = split_static(both)
-        fn = self.fn
+        fn: Callable[..., Any] = self.fn
 
         def call(*a: Any, **k: Any) -> Any:
             a2, k2 = rebuild((a, k))

@@ -61,6 +61,13 @@ def test_trees_without_leaves_name_the_root() -> None:
         nox.at(Config(), "n")
 
 
+def test_predicates_select_only_the_leaves_they_accept() -> None:
+    m = make()
+    assert [x.tolist() for x in nox.at(m, lambda path, leaf: leaf.shape == (1,)).get()] == [[1.0], [2.0]]
+    assert nox.at(m, lambda path, leaf: False).get() == []
+    assert nox.at(m, nox.tag("none")).get() == []
+
+
 def test_missing_path_raises_path_error_naming_it() -> None:
     m = make()
     with pytest.raises(nox.PathError, match=r"'encoder\.w2' names no node of this Model: the deepest part that exists is \.encoder, whose children are \.b, \.w"):

@@ -262,6 +262,16 @@ def test_numpy_arguments_are_traced() -> None:
     assert len(TRACES) == 1
 
 
+def test_in_shardings_prefixes_give_each_leaf_its_own_sharding() -> None:
+    mesh = jax.sharding.Mesh(np.array(jax.devices()[:1]), ("d",))
+    by_rows = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("d"))
+    # A rank-1 spec on the scalar would be an error: the second entry must reach the vector.
+    out = nox.Jit(lambda xs: xs[0] + xs[1].sum(), in_shardings=[[None, by_rows]])([jnp.ones(()), jnp.ones(4)])
+    assert float(out) == 5.0
+    with pytest.raises(ValueError, match="rank"):
+        nox.Jit(lambda xs: xs[0] + xs[1].sum(), in_shardings=[[by_rows, None]])([jnp.ones(()), jnp.ones(4)])
+
+
 def test_in_shardings_take_per_leaf_trees_as_jax_jit_does() -> None:
     mesh = jax.sharding.Mesh(np.array(jax.devices()[:1]), ("d",))
     sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())

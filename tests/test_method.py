@@ -47,6 +47,16 @@ def test_bound_method_is_a_module_holding_the_instance() -> None:
     assert repr(bound) == "<bound method Encoder.encode of Encoder>"
 
 
+def test_keyword_arguments_reach_the_method() -> None:
+    class Scaled(nox.Module):
+        w: jax.Array
+
+        def apply(self, x: jax.Array, *, scale: float = 1.0) -> jax.Array:
+            return self.w * x * scale
+
+    assert Scaled(jnp.ones(1)).apply(jnp.ones(1), scale=3.0).tolist() == [3.0]
+
+
 def test_compares_and_hashes_like_python_bound_methods() -> None:
     m = Encoder(jnp.ones(2))
     assert m.encode == m.encode and hash(m.encode) == hash(m.encode)

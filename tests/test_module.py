@@ -313,7 +313,7 @@ def test_decorator_route_subclasses() -> None:
     class D(A):  # cannot be a module without kw_only: fails when used, saying why
         v: jax.Array
 
-    with pytest.raises(nox.FieldError, match=r"(?s)D subclasses module A.*kw_only=True"):
+    with pytest.raises(nox.FieldError, match=r"(?s)D subclasses module A and could not be made a module\nwith the options it inherits \(kw_only=False\): non-default argument 'v' follows default argument.*kw_only=True"):
         D(jnp.ones(1), jnp.ones(1))
 
 

@@ -25,12 +25,18 @@ class Act(nox.Module):
     acts: tuple[Any, ...] = (jax.nn.tanh, 1)
 
 
+class Gated(nox.Module):
+    table: Any = nox.field(default_factory=lambda: {"gate": jax.nn.sigmoid, "k": 2})
+
+
 def test_copy_deepcopy_pickle_and_cloudpickle_with_registered_functions() -> None:
     m = Act(jnp.ones(2))
     assert copy.copy(m) is m and copy.deepcopy(m) is m
     for dumps, loads in ((pickle.dumps, pickle.loads), (cloudpickle.dumps, cloudpickle.loads)):
         back = loads(dumps(m))
         assert back == m and back.act is jax.nn.relu and back.acts[0] is jax.nn.tanh
+        gated = loads(dumps(Gated()))
+        assert gated.table["gate"] is jax.nn.sigmoid and gated.table["k"] == 2
         assert loads(dumps(Act)) is Act
 
 
@@ -65,6 +71,33 @@ def test_a_user_init_subclass_without_super_still_makes_modules() -> None:
     assert nox.is_module(s) and (s.a, s.b) == (1, 2) and Sub.seen  # type: ignore[attr-defined]
     with pytest.raises(nox.FrozenError):
         s.b = 3  # type: ignore[misc]
+
+
+class Keyed:
+    """A plain mixin whose `__init_subclass__` takes a class keyword."""
+
+    def __init_subclass__(cls, key: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.key = key  # type: ignore[attr-defined]
+
+
+def test_class_keywords_reach_every_init_subclass() -> None:
+    @nox.module
+    class A(Keyed, key="a"):
+        x: int = 0
+
+    class B(A, key="b"):  # made a module automatically; the keyword still reaches Keyed
+        y: int = 1
+
+    class Base(nox.Module):
+        def __init_subclass__(cls, scale: int = 1, **kwargs: Any) -> None:
+            cls.scale = scale  # type: ignore[attr-defined]
+
+    class Sub(Base, scale=3):
+        z: int = 2
+
+    assert (A.key, B.key, B().y) == ("a", "b", 1) and nox.is_module(B())  # type: ignore[attr-defined]
+    assert Sub.scale == 3 and Sub().z == 2  # type: ignore[attr-defined]
 
 
 def test_a_subclass_attribute_overrides_an_inherited_default() -> None:

@@ -131,6 +131,14 @@ def test_decorators_applied_when_a_class_is_made_later_pass_every_argument() -> 
         def loss_w(self, x: jax.Array) -> jax.Array:
             return (self.w * x + self.b).sum()
 
+        @nox.grad(wrt="b")
+        def grad_b(self, x: jax.Array) -> jax.Array:
+            return (self.w * x + self.b).sum()
+
+        @nox.grad
+        def grad_all(self, x: jax.Array) -> jax.Array:
+            return (self.w * x + self.b).sum()
+
         @nox.vmap
         def rows(self, xs: jax.Array) -> jax.Array:
             return xs.sum() * self.w.sum()
@@ -152,6 +160,8 @@ def test_decorators_applied_when_a_class_is_made_later_pass_every_argument() -> 
     assert float(value) == 14.0 and grads.w.tolist() == [3.0, 3.0] and grads.b.tolist() == [1.0, 1.0]
     value, grads = m.loss_w(jnp.full(2, 3.0))
     assert float(value) == 14.0 and grads.w.tolist() == [3.0, 3.0] and grads.b is None
+    only_b, both = m.grad_b(jnp.full(2, 3.0)), m.grad_all(jnp.full(2, 3.0))
+    assert only_b.w is None and only_b.b.tolist() == [1.0, 1.0] and both.w.tolist() == [3.0, 3.0]
     xs, stacked = jnp.arange(6.0).reshape(3, 2), Local(jnp.arange(3.0), jnp.ones(3))
     assert stacked.rows(xs).tolist() == [0.0, 5.0, 18.0]  # in_axes=0: self is mapped too
     assert stacked.columns(xs).tolist() == [[0.0, 2.0, 8.0], [0.0, 3.0, 10.0]]
