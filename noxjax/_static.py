@@ -11,11 +11,14 @@ Invariants:
   `np.generic`, `jax.ShapeDtypeStruct` and their subclasses. Each type's answer is
   learned once, so the hot paths do one dict lookup.
 - A *field value* is classified once, at construction (`classify`): CHILD (an
-  array, a module, or a container or registered pytree whose leaves are all
+  array, a module, None, or a container or registered pytree whose leaves are all
   children), STATIC (JSON-like data, dtypes, registered functions, and containers
   or registered pytrees of those; inside a registered pytree an unregistered
   callable is static by identity), or MIXED (a container or registered pytree
   holding both, stored as a `Mixed` node whose children are the child parts).
+- `None` is JAX's empty subtree wherever it appears, never a static: a module
+  built with `None` in a field, and one that `tree.map` or `partition` left `None`
+  there, have one structure (so partition halves save, load and combine).
 - An *argument leaf* of a transform is traced if it is an array or lies inside a
   module (`traced_mask`); every other leaf is static, in its canonical form.
 - Canonical forms are hashable and compare type-strictly, with NaN equal to NaN,
@@ -84,12 +87,13 @@ IDENTITY: Final = "identity"  # a `static` setting: held by identity, never hash
 FLAT: Final = "_nox_flat"  # the key of `(children, aux)` in a built module's __dict__
 
 _FLOAT, _BOOL, _COMPLEX, _DTYPE, _TYPE, _DICT, _ANY, _NAN, _NODE, _PARTIAL = (object() for _ in range(10))
-_JSON_SCALARS = (type(None), bool, int, float, complex, str)
+_JSON_SCALARS = (bool, int, float, complex, str)
 _ARRAY_BASES: tuple[type, ...] = (jax.Array, Tracer, np.ndarray, np.generic, jax.ShapeDtypeStruct)
 
-# What is known of a type without looking at the value. int, str and None are their
-# own canonical form; array types and module classes are added as they are learned.
-_KIND: dict[type, int] = {int: STATIC, str: STATIC, type(None): STATIC}
+# What is known of a type without looking at the value. int and str are their own
+# canonical form, None is an empty child; array types and module classes are added as
+# they are learned.
+_KIND: dict[type, int] = {int: STATIC, str: STATIC, type(None): CHILD}
 _IS_ARRAY_TYPE: dict[type, bool] = {}
 _IS_INEXACT: dict[Any, bool] = {}
 
@@ -225,7 +229,7 @@ def _canon_scalar(value: Any) -> object:
         return (_BOOL, value)
     if tp is complex:
         return (_COMPLEX, _canon_float(value.real), _canon_float(value.imag))
-    return value  # int, str, None
+    return value  # int, str
 
 
 class _Identity:
@@ -311,6 +315,8 @@ def _infer(value: Any, where: str) -> tuple[int, Any, object]:
     if kind is not None:
         if kind == MODULE:
             check_built(value, where)
+            return CHILD, value, None
+        if kind == CHILD:  # None: JAX's empty subtree, in every field and container
             return CHILD, value, None
         return kind, value, value
     if tp in _JSON_SCALARS:

@@ -12,6 +12,7 @@ import noxjax as nox
 class Linear(nox.Module):
     w: jax.Array
     b: jax.Array | None = None
+    n: int = 1
 
 
 class Model(nox.Module):
@@ -31,8 +32,10 @@ def test_get_set_apply_on_leaves() -> None:
     assert m.layers[1].w.tolist() == [2.0]  # original unchanged
     with pytest.raises(nox.FrozenError):
         doubled.encoder = None  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
-    with pytest.raises(nox.PathError, match=r"names a static field of Linear.*nox\.replace\(node, b=\.\.\.\) on the Linear at \.layers\[0\]"):
-        nox.at(m, "layers[0].b")  # None is static
+    with pytest.raises(nox.PathError, match=r"names a static field of Linear.*nox\.replace\(node, n=\.\.\.\) on the Linear at \.layers\[0\]"):
+        nox.at(m, "layers[0].n")
+    with_bias = nox.at(m, "layers[0].b").set(jnp.zeros(1))  # None is an empty subtree, so it can be set
+    assert with_bias.layers[0].b.tolist() == [0.0] and jax.tree.leaves(with_bias.layers[0]) == [with_bias.layers[0].w, with_bias.layers[0].b]
 
 
 def test_set_replaces_a_whole_subtree() -> None:
@@ -76,7 +79,7 @@ def test_missing_path_raises_path_error_naming_it() -> None:
         nox.at(m, "layers[5]")  # a PathError is a KeyError
     with pytest.raises(nox.PathError, match=r"the deepest part that exists is the root, whose children are \.encoder, \.layers\."):
         nox.at(m, "decoder.w")
-    with pytest.raises(nox.PathError, match=r"the deepest part that exists is \.layers\[1\], whose children are \.w\."):
+    with pytest.raises(nox.PathError, match=r"the deepest part that exists is \.layers\[1\], whose children are \.b, \.w\."):
         nox.at(m, "layers[1].w2")
     with pytest.raises(nox.PathError, match=r"the deepest part that exists is \.encoder\.w, whose children are none\."):
         nox.at(m, "encoder.w.x")

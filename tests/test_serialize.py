@@ -323,3 +323,24 @@ def test_hostile_partial_and_node_entries_are_format_errors() -> None:
         decode({"t": "node", "c": "os:system", "k": [], "v": []}, [])
     with pytest.raises(nox.FormatError, match="does not match like="):
         decode({"t": "node", "c": "os:system", "k": [], "v": []}, [], like=(1,))
+
+
+class Optional(nox.Module, name="tests.Optional"):
+    w: jax.Array
+    b: jax.Array | None = None
+    pair: Any = None
+    steps: int = 3
+    rate: float = nox.field(default=0.5, static=False)
+
+
+def test_partition_halves_round_trip_and_combine() -> None:
+    model = Optional(jnp.ones(2), None, (jnp.zeros(1), jnp.ones(1)))
+    selected, rest = nox.partition(model, "**.w")
+    loaded_selected, loaded_rest = nox.loads(nox.dumps(selected)), nox.loads(nox.dumps(rest))
+    assert jax.tree.structure(loaded_selected) == jax.tree.structure(selected)
+    assert jax.tree.structure(loaded_rest) == jax.tree.structure(rest)
+    assert nox.tree_equal(loaded_rest, rest) and nox.tree_equal(nox.combine(loaded_selected, rest), model)
+    nothing = jax.tree.map(lambda _: None, model)
+    assert nox.tree_equal(nox.loads(nox.dumps(nothing)), nothing)
+    emptied = nox.at(Optional(jnp.ones(2), jnp.ones(2)), "b").set(None)
+    assert jax.tree.structure(emptied) == jax.tree.structure(Optional(jnp.ones(2), None))
