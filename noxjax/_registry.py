@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any, TypeVar
 
 import jax
@@ -17,6 +19,8 @@ __all__ = [
     "function_name",
     "function_by_name",
     "FunctionRef",
+    "is_namedtuple_class",
+    "find_namedtuple_class",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -120,3 +124,32 @@ def _register_builtins() -> None:
 
 
 _register_builtins()
+
+
+def is_namedtuple_class(cls: type) -> bool:
+    """A class made by `collections.namedtuple` or `typing.NamedTuple` (optax states)."""
+    own = cls.__dict__
+    return (
+        cls.__bases__ == (tuple,)
+        and type(own.get("_fields")) is tuple
+        and all(type(f) is str for f in own["_fields"])
+        and "_make" in own
+        and "_field_defaults" in own
+    )
+
+
+def find_namedtuple_class(name: str) -> Any | None:
+    """The namedtuple class `module:qualname` among already-imported modules, found
+    through `__dict__`s only: no import, no module `__getattr__`, no lazy loading."""
+    module_name, _, qualname = name.partition(":")
+    module = sys.modules.get(module_name)
+    if module is None or "<locals>" in qualname:
+        return None
+    target: Any = module
+    for part in qualname.split("."):
+        namespace: Mapping[str, Any] | None = vars(target) if isinstance(target, (ModuleType, type)) else None
+        if namespace is None or part not in namespace:
+            return None
+        target = namespace[part]
+    return target if isinstance(target, type) and is_namedtuple_class(target) else None
+

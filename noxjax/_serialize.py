@@ -203,10 +203,10 @@ def _place(x: Any, target: Any, path: str, name: str) -> Any:
             )
         return x
     shape, dtype = tuple(getattr(target, "shape", ())), getattr(target, "dtype", None)
-    if tuple(x.shape) != shape or dtype is None or np.dtype(x.dtype) != np.dtype(dtype):
+    if tuple(x.shape) != shape or dtype is None or x.dtype != dtype:  # PRNG key dtypes are not numpy's
         raise FormatError(
             f"{name} does not match like= at {path or 'the root'}: the file has "
-            f"{np.dtype(x.dtype)}{list(x.shape)}, like= has {dtype}{list(shape)}"
+            f"{x.dtype}{list(x.shape)}, like= has {dtype}{list(shape)}"
         )
     sharding = getattr(target, "sharding", None)
     return device_put(x, sharding) if sharding is not None else device_put(x)

@@ -24,7 +24,7 @@ from ._method import BoundMethod, MethodDescriptor
 from ._format import dtype_from_name, header_map
 from ._module import from_fields
 from ._pytree import class_info
-from ._registry import class_by_name, function_by_name, function_name
+from ._registry import class_by_name, find_namedtuple_class, function_by_name, function_name, is_namedtuple_class
 from ._repr import join_wrapped
 from ._static import is_array, is_module, is_module_class
 
@@ -78,6 +78,9 @@ class _Encoder:
             return {"t": "fn", "v": name}
         if tp is functools.partial:
             return self.partial(x, path)
+        if is_namedtuple_class(tp):
+            values = [self.encode(v, f"{path}.{name}") for name, v in zip(tp._fields, x)]
+            return {"t": "nt", "c": _qualified_name(tp), "k": list(tp._fields), "v": values}
         pairs, node_def = flatten_one_level_with_path(x)
         if is_leaf_treedef(node_def):
             raise SaveError(_unsavable(path, x))
@@ -341,6 +344,24 @@ def _decode_node(node: Node, arrays: list[Any], path: str, depth: int, like: Any
     return like_def.unflatten(children)
 
 
+def _decode_namedtuple(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
+    """A namedtuple (an optax state): its class is looked up, never imported or called."""
+    name, keys, values = node["c"], _list(node["k"], path), _list(node["v"], path)
+    where = path or "the root"
+    cls = find_namedtuple_class(name) if isinstance(name, str) else None
+    if cls is None:
+        module = str(name).split(":")[0]
+        raise FormatError(
+            f"unknown namedtuple class {name!r} at {where}: noxjax never imports code from a file; "
+            f"import the module that defines it (e.g. `import {module}`) before loading"
+        )
+    if list(cls._fields) != keys or len(values) != len(keys):
+        raise FormatError(f"{cls.__qualname__} at {where} has fields {list(cls._fields)}, the file has {keys}")
+    likes = tuple(like) if type(like) is cls else (NO_LIKE,) * len(keys)
+    children = [decode(v, arrays, f"{path}.{k}", depth, c) for k, v, c in zip(keys, values, likes)]
+    return tuple.__new__(cls, children)
+
+
 def _decode_partial(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
     fn = header_map(node["f"], f"bad header: the function of the partial at {path or 'the root'}")
     if fn.get("t") != "fn":
@@ -369,6 +390,7 @@ _DECODERS: dict[object, Callable[[Node, list[Any], str, int, Any], Any]] = {
     "int": _decode_int,
     "complex": _decode_complex,
     "node": _decode_node,
+    "nt": _decode_namedtuple,
     "partial": _decode_partial,
 }
 
@@ -409,7 +431,7 @@ def outline(node: object, arrays: list[str], indent: str = "", depth: int = 0) -
             return f"{fields.get('ns', 'np')}.{fields['v']}"
         if tag == "complex":
             return repr(complex(*cast("list[float]", fields["v"])))
-        if tag == "node":
+        if tag in ("node", "nt"):
             pairs = zip(_list(fields["k"], ""), _list(fields["v"], ""))
             return join_wrapped(f"{fields['c']}(", [f"{k}={outline(v, arrays, inner, depth + 1)}" for k, v in pairs], ")", indent)
         if tag == "partial":

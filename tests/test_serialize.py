@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 
 import mmap
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 import warnings
 from pathlib import Path
 from typing import Any
@@ -305,13 +307,68 @@ def test_an_unregistered_callable_in_a_registered_pytree_fails_the_save_naming_i
         nox.dumps({"act": functools.partial(act)})
 
 
-def test_optax_states_round_trip_with_like() -> None:
+@pytest.mark.parametrize("make", ["adamw_masked", "multi_transform", "chain", "schedule"])
+def test_optax_states_are_self_describing(make: str) -> None:
     import optax
 
-    state = optax.adam(1e-3).init({"w": jnp.ones(2)})
-    tree = {"opt": state, "step": 3}
-    back = nox.loads(nox.dumps(tree), like=tree)
-    assert nox.tree_equal(back, tree) and type(back["opt"][0]) is type(state[0])
+    params = {"w": jnp.ones((2, 2)), "b": jnp.zeros(2)}
+    optimizer = {
+        "adamw_masked": lambda: optax.adamw(1e-3, mask={"w": True, "b": False}),
+        "multi_transform": lambda: optax.multi_transform({"a": optax.adam(1e-3), "z": optax.set_to_zero()}, {"w": "a", "b": "z"}),
+        "chain": lambda: optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(0.1, momentum=0.9)),
+        "schedule": lambda: optax.adam(optax.linear_schedule(1e-3, 0.0, 10)),
+    }[make]()
+    state = optimizer.update(params, optimizer.init(params), params)[1]
+    tree = {"opt": state, "step": 3, "key": jax.random.key(1)}
+    for back in (nox.loads(nox.dumps(tree)), nox.loads(nox.dumps(tree), like=tree)):
+        assert jax.tree.structure(back) == jax.tree.structure(tree) and nox.tree_equal(back["opt"], state)
+        assert [type(x) for x in jax.tree.leaves(back["opt"], is_leaf=lambda x: x is not back["opt"])] == [
+            type(x) for x in jax.tree.leaves(state, is_leaf=lambda x: x is not state)
+        ]
+
+
+Pair = collections.namedtuple("Pair", ["left", "right"])
+
+
+def test_namedtuples_are_found_without_code_and_rebuilt_without_new(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = nox.dumps(Pair(jnp.ones(1), 2))
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the class's own __new__ ran")
+
+    monkeypatch.setattr(Pair, "__new__", refuse)
+    back = nox.loads(data)
+    assert type(back) is Pair and back.right == 2 and back.left.tolist() == [1.0]
+
+
+def test_namedtuple_lookup_runs_no_module_getattr(monkeypatch: pytest.MonkeyPatch) -> None:
+    from noxjax._tree_codec import decode
+
+    calls: list[str] = []
+    lazy = types.ModuleType("lazy_states")
+    lazy.__getattr__ = lambda name: calls.append(name) or Pair  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "lazy_states", lazy)
+    node = {"t": "nt", "c": "lazy_states:Pair", "k": ["left", "right"], "v": [1, 2]}
+    with pytest.raises(nox.FormatError, match=r"unknown namedtuple class 'lazy_states:Pair' at the root: .*import lazy_states"):
+        decode(node, [])
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("name", "keys", "message"),
+    [
+        ("collections:OrderedDict", [], "unknown namedtuple class 'collections:OrderedDict'"),  # not a namedtuple
+        ("os:path", [], "unknown namedtuple class 'os:path'"),  # a module, not a class
+        ("never_imported_module:Pair", [], "import never_imported_module"),
+        ("test_serialize:Pair.left", [], "unknown namedtuple class"),  # a field descriptor
+        ("test_serialize:Pair", ["left"], r"Pair at the root has fields \['left', 'right'\], the file has \['left'\]"),
+    ],
+)
+def test_bad_namedtuple_entries_are_format_errors(name: str, keys: list[str], message: str) -> None:
+    from noxjax._tree_codec import decode
+
+    with pytest.raises(nox.FormatError, match=message):
+        decode({"t": "nt", "c": name, "k": keys, "v": [0] * len(keys)}, [])
 
 
 def test_hostile_partial_and_node_entries_are_format_errors() -> None:
