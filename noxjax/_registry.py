@@ -138,7 +138,7 @@ def is_namedtuple_class(cls: type) -> bool:
     )
 
 
-def find_namedtuple_class(name: str) -> Any | None:
+def find_namedtuple_class(name: str) -> type[tuple[Any, ...]] | None:
     """The namedtuple class `module:qualname` among already-imported modules, found
     through `__dict__`s only: no import, no module `__getattr__`, no lazy loading."""
     module_name, _, qualname = name.partition(":")

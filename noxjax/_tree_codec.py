@@ -79,8 +79,9 @@ class _Encoder:
         if tp is functools.partial:
             return self.partial(x, path)
         if is_namedtuple_class(tp):
-            values = [self.encode(v, f"{path}.{name}") for name, v in zip(tp._fields, x)]
-            return {"t": "nt", "c": _qualified_name(tp), "k": list(tp._fields), "v": values}
+            names: tuple[str, ...] = tp.__dict__["_fields"]
+            values = [self.encode(v, f"{path}.{name}") for name, v in zip(names, x)]
+            return {"t": "nt", "c": _qualified_name(tp), "k": list(names), "v": values}
         pairs, node_def = flatten_one_level_with_path(x)
         if is_leaf_treedef(node_def):
             raise SaveError(_unsavable(path, x))
@@ -355,11 +356,13 @@ def _decode_namedtuple(node: Node, arrays: list[Any], path: str, depth: int, lik
             f"unknown namedtuple class {name!r} at {where}: noxjax never imports code from a file; "
             f"import the module that defines it (e.g. `import {module}`) before loading"
         )
-    if list(cls._fields) != keys or len(values) != len(keys):
-        raise FormatError(f"{cls.__qualname__} at {where} has fields {list(cls._fields)}, the file has {keys}")
+    fields: list[str] = list(cls.__dict__["_fields"])
+    if fields != keys or len(values) != len(keys):
+        raise FormatError(f"{cls.__qualname__} at {where} has fields {fields}, the file has {keys}")
     likes = tuple(like) if type(like) is cls else (NO_LIKE,) * len(keys)
     children = [decode(v, arrays, f"{path}.{k}", depth, c) for k, v, c in zip(keys, values, likes)]
-    return tuple.__new__(cls, children)
+    rebuilt: tuple[Any, ...] = tuple.__new__(cls, children)  # pyright: ignore[reportUnknownMemberType]
+    return rebuilt
 
 
 def _decode_partial(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
