@@ -22,7 +22,7 @@ import math
 import mmap
 import struct
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, cast
 
@@ -399,25 +399,23 @@ def _aligned_buffer(nbytes: int) -> np.ndarray[Any, Any]:
 def read_arrays(f: IO[bytes], header: Header, verify: bool, name: str = "the file") -> Iterator[np.ndarray[Any, Any]]:
     """Each array of the file as a read-only host array in a 64-byte-aligned buffer.
 
-    With `verify`, checksums run on worker threads while the next bytes are read;
-    a mismatch raises after the last array, before anything is built from them.
+    Neighbouring small arrays are read with one call into one buffer. With `verify`,
+    checksums run on worker threads while the next bytes are read; a mismatch
+    raises after the last array, before anything is built from them.
     """
-    raw = cast(io.RawIOBase, f)
     pending: list[tuple[ArrayEntry, Checksum]] = []
-    for entry in header.arrays:
-        buffer = _aligned_buffer(entry.nbytes)
-        view, checksum = buffer.data, Checksum()
-        f.seek(entry.offset)
-        for start in range(0, entry.nbytes, CHUNK):
-            chunk = view[start : start + CHUNK]
-            if raw.readinto(chunk) != chunk.nbytes:
-                raise FormatError(f"{name} ends inside array {entry.path!r} (offset {entry.offset})")
+    for run in _runs(header.arrays):
+        first = run[0].offset
+        buffer = _read_span(f, run, name)
+        for entry in run:
+            view = buffer[entry.offset - first : entry.offset - first + entry.nbytes]
+            checksum = Checksum()
             if verify:
-                checksum.update(chunk)
-        pending.append((entry, checksum))
-        array = np.ndarray(entry.shape, entry.dtype, buffer=buffer)
-        array.flags.writeable = False
-        yield array
+                checksum.update(view.data)
+            pending.append((entry, checksum))
+            array: np.ndarray[Any, Any] = np.ndarray(entry.shape, entry.dtype, buffer=view)
+            array.flags.writeable = False
+            yield array
     if verify:
         for entry, checksum in pending:
             if _CRC.pack(checksum.value()) != entry.crc32:
@@ -425,6 +423,38 @@ def read_arrays(f: IO[bytes], header: Header, verify: bool, name: str = "the fil
                     f"{name}: the checksum of array {entry.path!r} (offset {entry.offset}, {entry.nbytes} bytes) "
                     f"does not match; the file is corrupt. verify=False skips checks, at your own risk"
                 )
+
+
+def _runs(entries: Sequence[ArrayEntry]) -> Iterator[list[ArrayEntry]]:
+    """Entries in order, grouped so each group is one read: neighbours in the file
+    (less than ALIGN bytes apart) spanning at most CHUNK bytes together."""
+    run: list[ArrayEntry] = []
+    for entry in entries:
+        if run:
+            end = run[-1].offset + run[-1].nbytes
+            if not 0 <= entry.offset - end < ALIGN or entry.offset + entry.nbytes - run[0].offset > CHUNK:
+                yield run
+                run = []
+        run.append(entry)
+    if run:
+        yield run
+
+
+def _read_span(f: IO[bytes], run: list[ArrayEntry], name: str) -> np.ndarray[Any, Any]:
+    """The bytes from the first array of `run` to the end of its last."""
+    raw = cast(io.RawIOBase, f)
+    offset = run[0].offset
+    buffer = _aligned_buffer(run[-1].offset + run[-1].nbytes - offset)
+    view = buffer.data
+    f.seek(offset)
+    for start in range(0, buffer.nbytes, CHUNK):
+        chunk = view[start : start + CHUNK]
+        got = raw.readinto(chunk) or 0
+        if got != chunk.nbytes:
+            end = offset + start + got
+            cut = next(e for e in run if e.offset + e.nbytes > end)
+            raise FormatError(f"{name} ends at offset {end}, inside array {cut.path!r} (offset {cut.offset})")
+    return buffer
 
 
 def map_arrays(fileno: int, header: Header, verify: bool, name: str = "the file") -> list[np.ndarray[Any, Any]]:

@@ -160,21 +160,35 @@ def loads(data: bytes | bytearray | memoryview, *, like: Any = None, verify: boo
 
 
 def _build(header: Header, hosts: list[np.ndarray[Any, Any]], like: Any, on_device: bool, name: str) -> Any:
-    leaves = [_leaf(entry, host, on_device and like is None) for entry, host in zip(header.arrays, hosts)]
+    leaves = _leaves(header.arrays, hosts, on_device and like is None)
     obj = decode(header.tree, leaves, like=NO_LIKE if like is None else like)
     return obj if like is None else _place_like(obj, like, name)
 
 
-def _leaf(entry: ArrayEntry, host: np.ndarray[Any, Any], to_device: bool) -> Any:
-    host.flags.writeable = False
-    if entry.key_impl is not None:
-        try:
-            return wrap_key_data(device_put(host), impl=entry.key_impl)
-        except (ValueError, TypeError, KeyError) as e:
-            raise FormatError(f"array {entry.path!r}: cannot rebuild PRNG keys of impl {entry.key_impl!r}: {e}") from None
-    if to_device and jax.dtypes.canonicalize_dtype(host.dtype) == host.dtype:
-        return device_put(host)
-    return host
+def _leaves(entries: Sequence[ArrayEntry], hosts: list[np.ndarray[Any, Any]], to_device: bool) -> list[Any]:
+    """The arrays the tree refers to: PRNG keys always, and with `to_device` every
+    array JAX can hold, go to the device in one batched `device_put`."""
+    for host in hosts:
+        host.flags.writeable = False
+    moved = [
+        i
+        for i, (entry, host) in enumerate(zip(entries, hosts))
+        if entry.key_impl is not None or (to_device and jax.dtypes.canonicalize_dtype(host.dtype) == host.dtype)
+    ]
+    leaves: list[Any] = list(hosts)
+    for i, placed in zip(moved, device_put([hosts[i] for i in moved]) if moved else []):
+        leaves[i] = placed
+    for i, entry in enumerate(entries):
+        if entry.key_impl is not None:
+            leaves[i] = _wrap_keys(entry, leaves[i])
+    return leaves
+
+
+def _wrap_keys(entry: ArrayEntry, data: Any) -> Any:
+    try:
+        return wrap_key_data(data, impl=entry.key_impl)
+    except (ValueError, TypeError, KeyError) as e:
+        raise FormatError(f"array {entry.path!r}: cannot rebuild PRNG keys of impl {entry.key_impl!r}: {e}") from None
 
 
 def _place_like(obj: Any, like: Any, name: str) -> Any:
@@ -182,7 +196,13 @@ def _place_like(obj: Any, like: Any, name: str) -> Any:
     wanted, _ = tree_flatten_with_path(like)
     paths = [keystr(p) for p, _ in loaded]
     _check_paths(paths, [keystr(p) for p, _ in wanted], name)
-    return treedef.unflatten([_place(x, t, p, name) for p, (_, x), (_, t) in zip(paths, loaded, wanted)])
+    leaves = [_checked(x, t, p, name) for p, (_, x), (_, t) in zip(paths, loaded, wanted)]
+    arrays = [i for i, x in enumerate(leaves) if is_array(x)]
+    shardings = [getattr(wanted[i][1], "sharding", None) for i in arrays]
+    placed: list[Any] = device_put([leaves[i] for i in arrays], shardings) if arrays else []
+    for i, x in zip(arrays, placed):
+        leaves[i] = x
+    return treedef.unflatten(leaves)
 
 
 def _check_paths(got: Sequence[str], expected: Sequence[str], name: str) -> None:
@@ -194,7 +214,7 @@ def _check_paths(got: Sequence[str], expected: Sequence[str], name: str) -> None
     raise FormatError(f"{name} does not match like=: leaf {i} is {in_file} in the file but {in_like} in like=")
 
 
-def _place(x: Any, target: Any, path: str, name: str) -> Any:
+def _checked(x: Any, target: Any, path: str, name: str) -> Any:
     if not is_array(x):  # an int step, a static=False float: the value comes from the file
         if is_array(target) or type(x) is not type(target):
             raise FormatError(
@@ -208,8 +228,7 @@ def _place(x: Any, target: Any, path: str, name: str) -> Any:
             f"{name} does not match like= at {path or 'the root'}: the file has "
             f"{x.dtype}{list(x.shape)}, like= has {dtype}{list(shape)}"
         )
-    sharding = getattr(target, "sharding", None)
-    return device_put(x, sharding) if sharding is not None else device_put(x)
+    return x
 
 
 # --------------------------------------------------------------------- inspecting
