@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from jaxtyping import Array, Float
 
 import noxjax as nox
+import resume_run
 from conftest import Linear
 
 
@@ -71,3 +79,28 @@ def test_jaxtyping_annotations_as_field_types() -> None:
 
     m = Typed(jnp.ones((2, 3)), jnp.zeros(2))
     assert jax.jit(lambda m, x: m(x))(m, jnp.ones(3)).tolist() == [3.0, 3.0]
+
+
+def test_a_killed_run_resumes_bit_identically(tmp_path: Path) -> None:
+    script = str(Path(__file__).resolve().parent / "resume_run.py")
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(nox.__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:  # the noxjax this test imported
+        return subprocess.run([sys.executable, script, *args], capture_output=True, text=True, timeout=300, env=env)
+
+    full, ckpt, resumed = (str(tmp_path / name) for name in ("full.nox", "ckpt.nox", "resumed.nox"))
+    assert run("full", "12", full).returncode == 0
+    crashed = run("crash", "5", ckpt)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    finished = run("resume", "12", ckpt, resumed)
+    assert finished.returncode == 0, finished.stderr
+    a, b = nox.load(full), nox.load(resumed)
+    assert a["step"] == b["step"] == 12 and jax.tree.structure(a) == jax.tree.structure(b)
+    leaves_a, leaves_b = jax.tree.leaves(a), jax.tree.leaves(b)
+    assert jax.tree.structure(a) == jax.tree.structure(resume_run.start())  # parameters, optax states, key
+    for x, y in zip(leaves_a, leaves_b):
+        if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+            x, y = jax.random.key_data(x), jax.random.key_data(y)
+        assert x.dtype == y.dtype and np.array_equal(np.asarray(x), np.asarray(y))  # bit for bit
+    assert not np.array_equal(np.asarray(a["model"].layers[0].w), np.asarray(nox.load(ckpt)["model"].layers[0].w))
