@@ -100,6 +100,9 @@ def test_a_killed_run_resumes_bit_identically(tmp_path: Path) -> None:
     leaves_a, leaves_b = jax.tree.leaves(a), jax.tree.leaves(b)
     assert jax.tree.structure(a) == jax.tree.structure(resume_run.start())  # parameters, optax states, key
     for x, y in zip(leaves_a, leaves_b):
+        if not nox.is_array(x):  # the step
+            assert type(x) is type(y) and x == y
+            continue
         if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
             x, y = jax.random.key_data(x), jax.random.key_data(y)
         assert x.dtype == y.dtype and np.array_equal(np.asarray(x), np.asarray(y))  # bit for bit
