@@ -21,6 +21,7 @@ import io
 import math
 import mmap
 import struct
+import sys
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -66,6 +67,9 @@ _Packer = cast(Callable[..., Any], msgpack.Packer)  # pyright: ignore[reportUnkn
 _unpackb = cast(Callable[..., Any], msgpack.unpackb)  # pyright: ignore[reportUnknownMemberType]
 
 
+_LITTLE = sys.byteorder == "little"
+
+
 def _dtype_name(t: Any) -> str:
     return str(np.dtype(t))
 
@@ -82,6 +86,23 @@ _DTYPE_NAMES = NUMPY_DTYPE_NAMES | frozenset(
     for name in dir(ml_dtypes)
     if name.startswith(("bfloat", "float", "int", "uint")) and isinstance(getattr(ml_dtypes, name), type)
 )
+
+
+def unsavable_dtype(x: Any) -> str | None:
+    """Why the array `x` cannot be stored (its dtype is not one the reader accepts), or None."""
+    if _is_key(x):
+        return None
+    dtype = np.dtype(x.dtype)
+    if str(dtype) in _DTYPE_NAMES:
+        return None
+    if dtype.byteorder == ">" or (dtype.byteorder == "<" and not _LITTLE):
+        return f"its dtype {dtype} is big-endian; convert it with x.astype(x.dtype.newbyteorder('<'))"
+    if dtype == jax.dtypes.float0:
+        return "it is a float0 array (the gradient of an int or bool leaf), which has no values; leave it out"
+    return (
+        f"its dtype {dtype} is not one a file holds (bool, ints, floats and complex up to 64 bits and "
+        f"ml_dtypes' narrow types); convert it, e.g. x.astype(np.float32), or leave it out"
+    )
 
 
 def dtype_from_name(name: Any, where: str = "") -> np.dtype[Any]:

@@ -27,7 +27,7 @@ from ._jaxapi import device_put, keystr, tree_flatten_with_path, wrap_key_data
 from ._npz import ZIP_MAGIC, read_npz, write_npz
 from ._repr import dtype_shape
 from ._static import is_array
-from ._tree_codec import NO_LIKE, SaveError, decode, encode, outline
+from ._tree_codec import NO_LIKE, SaveError, decode, encode, outline, stack_room
 
 __all__ = ["save", "load", "dumps", "loads", "inspect", "FileInfo"]
 
@@ -161,7 +161,8 @@ def loads(data: bytes | bytearray | memoryview, *, like: Any = None, verify: boo
 
 def _build(header: Header, hosts: list[np.ndarray[Any, Any]], like: Any, on_device: bool, name: str) -> Any:
     leaves = _leaves(header.arrays, hosts, on_device and like is None)
-    obj = decode(header.tree, leaves, like=NO_LIKE if like is None else like)
+    with stack_room():
+        obj = decode(header.tree, leaves, like=NO_LIKE if like is None else like)
     return obj if like is None else _place_like(obj, like, name)
 
 
@@ -252,7 +253,8 @@ class FileInfo:
             f"{dtype}[{','.join(map(str, shape))}]" if dtype.startswith("key<") else dtype_shape(np.dtype(dtype), shape)
             for _, dtype, shape, _ in self.arrays
         ]
-        return outline(self.header_tree, labels)
+        with stack_room():
+            return outline(self.header_tree, labels)
 
     @property
     def nbytes(self) -> int:
@@ -294,7 +296,9 @@ def inspect(path: PathLike) -> FileInfo:
         else:
             header = read_header(f, size, name)
     arrays = [(e.path, f"key<{e.key_impl}>" if e.key_impl else str(e.dtype), e.shape, e.nbytes) for e in header.arrays]
-    return FileInfo(name, header.version, arrays, decode(header.metadata, []), sorted(_classes(header.tree)), header.tree)
+    with stack_room():
+        metadata = decode(header.metadata, [])
+    return FileInfo(name, header.version, arrays, metadata, sorted(_classes(header.tree)), header.tree)
 
 
 def _classes(node: object) -> set[str]:

@@ -9,8 +9,11 @@ never imports, evaluates or unpickles anything.
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Generator, Mapping
+from types import FrameType
 from typing import Any, cast
 
 import jax
@@ -21,14 +24,14 @@ from ._errors import FormatError
 from ._frozendict import FrozenDict
 from ._jaxapi import Tracer, flatten_one_level_with_path, is_leaf_treedef, keystr
 from ._method import BoundMethod, MethodDescriptor
-from ._format import dtype_from_name, header_map
+from ._format import dtype_from_name, header_map, unsavable_dtype
 from ._module import from_fields
 from ._pytree import class_info
 from ._registry import class_by_name, find_namedtuple_class, function_by_name, function_name, is_namedtuple_class
 from ._repr import join_wrapped
 from ._static import is_array, is_module, is_module_class
 
-__all__ = ["encode", "decode", "outline", "SaveError"]
+__all__ = ["encode", "decode", "outline", "stack_room", "SaveError"]
 
 _INT64 = (-(2**63), 2**64 - 1)
 
@@ -43,19 +46,53 @@ def encode(obj: Any) -> tuple[Any, list[tuple[str, Any]], list[str]]:
     Raises SaveError, naming the path, for a value that cannot be saved.
     """
     encoder = _Encoder()
-    return encoder.encode(obj, ""), encoder.arrays, encoder.warnings
+    with stack_room():
+        tree = encoder.encode(obj, "")
+    return tree, encoder.arrays, encoder.warnings
+
+
+@contextlib.contextmanager
+def stack_room() -> Generator[None, None, None]:
+    """Enough Python recursion limit to walk MAX_DEPTH levels from where the caller is,
+    however deep its own stack already is (restored afterwards)."""
+    depth, frame = 0, cast("FrameType | None", sys._getframe())  # pyright: ignore[reportPrivateUsage]
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    needed, limit = depth + _FRAMES_PER_LEVEL * MAX_DEPTH + 100, sys.getrecursionlimit()
+    if needed > limit:
+        sys.setrecursionlimit(needed)
+    try:
+        yield
+    finally:
+        if needed > limit:
+            sys.setrecursionlimit(limit)
 
 
 class _Encoder:
     def __init__(self) -> None:
         self.arrays: list[tuple[str, Any]] = []
         self.warnings: list[str] = []
+        self.depth = 0
 
     def encode(self, x: Any, path: str) -> Any:
+        if self.depth >= MAX_DEPTH:
+            raise SaveError(
+                f"cannot save {path[:200]}...: it is nested {MAX_DEPTH} levels deep, deeper than "
+                f"nox.load reads; flatten the structure (a list of lists of ... into one list)"
+            )
+        self.depth += 1
+        try:
+            return self.node(x, path)
+        finally:
+            self.depth -= 1
+
+    def node(self, x: Any, path: str) -> Any:
         tp: type = x.__class__
         if is_array(x):
             return self.array(x, path)
-        if x is None or tp is bool or tp is str or tp is float:
+        if tp is str:
+            return _utf8(x, path)
+        if x is None or tp is bool or tp is float:
             return x
         if tp is int:
             return x if _INT64[0] <= x <= _INT64[1] else {"t": "int", "v": str(x)}
@@ -102,13 +139,21 @@ class _Encoder:
             raise SaveError(f"cannot save {path or 'the root'}: it is a tracer; save outside jit/grad/vmap")
         if isinstance(x, jax.ShapeDtypeStruct):
             raise SaveError(f"cannot save {path or 'the root'}: a ShapeDtypeStruct has no values")
+        why = unsavable_dtype(x)
+        if why is not None:
+            raise SaveError(f"cannot save {path or 'the root'}: {why}")
         self.arrays.append((path, x))
         return {"t": "a", "i": len(self.arrays) - 1}
 
     def mapping(self, x: Mapping[Any, Any], path: str) -> Any:
         for k in x:
-            if type(k) is not str and type(k) is not int:
-                raise SaveError(f"cannot save {path or 'the root'}: dict key {k!r} is not a str or int")
+            if type(k) is str:
+                _utf8(k, f"{path}[{k!r}] (the key)")
+            elif type(k) is not int or not _INT64[0] <= k <= _INT64[1]:
+                raise SaveError(
+                    f"cannot save {path or 'the root'}: dict key {k!r} is not a str or an int of at most "
+                    f"64 bits; use str keys"
+                )
         keys = list(x)
         values = [self.encode(x[k], f"{path}[{k!r}]") for k in keys]
         return {"t": "fdict" if type(x) is FrozenDict else "dict", "k": keys, "v": values}
@@ -139,6 +184,17 @@ class _Encoder:
         if owner is None or not is_module_class(owner):
             raise SaveError(f"cannot save {path or 'the root'}: method {fn.__qualname__} is not found by name on its class")
         return {"t": "bm", "c": class_info(owner).name, "n": fn.__name__, "s": self.encode(x.__self__, f"{path}.__self__")}
+
+
+def _utf8(x: str, path: str) -> str:
+    try:
+        x.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise SaveError(
+            f"cannot save {path or 'the root'}: the string {x[:50]!r} is not valid Unicode ({e.reason} at "
+            f"position {e.start}); files hold UTF-8 text, so store bytes-like data as an array"
+        ) from None
+    return x
 
 
 def _unsavable(path: str, x: Any) -> str:
@@ -180,6 +236,7 @@ def _encode_scalar_type(x: type[Any], path: str) -> Any:
 
 
 MAX_DEPTH = 200
+_FRAMES_PER_LEVEL = 4  # decode -> a decoder -> a comprehension -> decode
 Node = dict[str, Any]
 
 

@@ -401,3 +401,55 @@ def test_partition_halves_round_trip_and_combine() -> None:
     assert nox.tree_equal(nox.loads(nox.dumps(nothing)), nothing)
     emptied = nox.at(Optional(jnp.ones(2), jnp.ones(2)), "b").set(None)
     assert jax.tree.structure(emptied) == jax.tree.structure(Optional(jnp.ones(2), None))
+
+
+def _nested(levels: int) -> Any:
+    x: Any = 0
+    for _ in range(levels):
+        x = [x]
+    return x
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (np.array(["a", "b"]), r"its dtype <U1 is not one a file holds .*convert it, e\.g\. x\.astype"),
+        (np.array([b"a"]), r"its dtype \|S1 is not one a file holds"),
+        (np.arange(3, dtype=">i4"), r"its dtype >i4 is big-endian; convert it with x\.astype\(x\.dtype\.newbyteorder\('<'\)\)"),
+        (np.zeros(2, np.longdouble), r"its dtype float128 is not one a file holds"),
+        (np.array(["2020-01-01"], dtype="datetime64[D]"), r"its dtype datetime64\[D\] is not one a file holds"),
+        (np.zeros(2, dtype=[("a", "i4"), ("b", "f4")]), r"is not one a file holds"),
+        (np.array([1, "a"], dtype=object), r"its dtype object is not one a file holds"),
+        (np.zeros(2, dtype=jax.dtypes.float0), r"it is a float0 array \(the gradient of an int or bool leaf\), which has no values; leave it out"),
+        (_nested(200), r"cannot save \['x'\]\[0\].*: it is nested 200 levels deep, deeper than nox\.load reads; flatten"),
+        ({("a",): 1}, r"cannot save \['x'\]: dict key \('a',\) is not a str or an int of at most 64 bits; use str keys"),
+        ({2**64: 1}, r"dict key 18446744073709551616 is not a str or an int of at most 64 bits"),
+        ("\udcff", r"cannot save \['x'\]: the string '\\udcff' is not valid Unicode \(surrogates not allowed at position 0\)"),
+        ({"\udcff": 1}, r"cannot save \['x'\]\['\\udcff'\] \(the key\): the string"),
+        (lambda x: x, r"cannot save \['x'\] = <function .*Register a function with nox\.register_function\(fn, 'pkg\.fn'\)"),
+    ],
+    ids=["unicode", "bytes", "big-endian", "float128", "datetime64", "structured", "object", "float0", "depth",
+         "tuple-key", "huge-key", "surrogate", "surrogate-key", "lambda"],
+)
+def test_what_cannot_be_saved_fails_naming_its_path_before_touching_the_file(tmp_path: Path, value: Any, message: str) -> None:
+    if isinstance(value, np.ndarray) and value.dtype == np.longdouble and np.dtype(np.longdouble).itemsize == 8:
+        pytest.skip("long double is float64 on this platform")
+    for target in (tmp_path / "m.nox", tmp_path / "m.npz"):
+        nox.save(target, {"x": 1})
+        before = target.read_bytes()
+        with pytest.raises(nox.SaveError, match=message) as info:
+            nox.save(target, {"x": value})
+        assert isinstance(info.value, nox.NoxError) and target.read_bytes() == before
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temp file left
+    with pytest.raises(nox.SaveError, match=message):
+        nox.dumps({"x": value})
+
+
+def test_the_deepest_tree_save_accepts_loads_even_from_a_deep_stack() -> None:
+    data = nox.dumps(_nested(199))
+
+    def load_from(frames: int) -> Any:
+        return nox.loads(data) if frames == 0 else load_from(frames - 1)
+
+    assert load_from(400) == _nested(199)
+    assert nox.loads(nox.dumps({"x": _nested(198)})) == {"x": _nested(198)}
