@@ -21,7 +21,7 @@ from typing import IO, Any, TypeVar, cast, overload
 import jax
 import numpy as np
 
-from ._errors import FormatError
+from ._errors import ArgumentError, FormatError
 from ._format import ArrayEntry, Header, map_arrays, read_arrays, read_header, write
 from ._jaxapi import device_put, keystr, tree_flatten_with_path, wrap_key_data
 from ._npz import ZIP_MAGIC, read_npz, write_npz
@@ -49,17 +49,42 @@ def _encode_all(obj: Any, metadata: Any) -> tuple[Any, list[tuple[str, Any]], An
     return tree, arrays, meta
 
 
-def save(path: PathLike, obj: Any, *, metadata: Any = None) -> None:
+def save(path: PathLike | IO[bytes], obj: Any, *, metadata: Any = None) -> None:
     """Write `obj` (a module or any tree of modules, containers, arrays and JSON-like
     data) to `path`, atomically: a crash mid-save leaves the previous file intact.
 
     A path ending in `.npz` writes a NumPy archive; anything else the native format.
-    `metadata` is JSON-like data stored in the header (see `nox.inspect`).
+    `path` may also be a binary file object opened for writing: the native format is
+    written at its position, not atomically. `metadata` is JSON-like data stored in
+    the header (see `nox.inspect`).
+
+    Raises `nox.SaveError` (naming the key path) for anything `nox.load` could not
+    read, before any file is touched.
+
+    >>> import io, jax.numpy as jnp, noxjax as nox
+    >>> buffer = io.BytesIO()
+    >>> nox.save(buffer, {"w": jnp.ones(2), "step": 3})
+    >>> nox.load(io.BytesIO(buffer.getvalue()))["step"]
+    3
     """
-    path = os.fspath(path)
     tree, arrays, meta = _encode_all(obj, metadata)
-    writer = write_npz if path.endswith(".npz") else write
-    _atomic_write(path, lambda f: writer(f, tree, arrays, meta))
+    if not isinstance(path, (str, os.PathLike)):
+        _write_to(path, lambda f: write(f, tree, arrays, meta))
+        return
+    name = os.fspath(path)
+    writer = write_npz if name.endswith(".npz") else write
+    _atomic_write(name, lambda f: writer(f, tree, arrays, meta))
+
+
+def _write_to(f: IO[bytes], fill: Callable[[IO[bytes]], None]) -> None:
+    """Write to a file object; the format's offsets start at 0, so a file that is not
+    at its start (or cannot seek) gets the bytes in one write."""
+    if f.seekable() and f.tell() == 0:
+        fill(f)
+        return
+    buffer = io.BytesIO()
+    fill(buffer)
+    f.write(buffer.getbuffer())
 
 
 def dumps(obj: Any, *, metadata: Any = None) -> bytes:
@@ -123,10 +148,10 @@ def _alive(pid: int) -> bool:
 
 
 @overload
-def load(path: PathLike, *, like: T, mmap: bool = False, verify: bool | None = None) -> T: ...
+def load(path: PathLike | IO[bytes], *, like: T, mmap: bool = False, verify: bool | None = None) -> T: ...
 @overload
-def load(path: PathLike, *, like: None = None, mmap: bool = False, verify: bool | None = None) -> Any: ...
-def load(path: PathLike, *, like: Any = None, mmap: bool = False, verify: bool | None = None) -> Any:
+def load(path: PathLike | IO[bytes], *, like: None = None, mmap: bool = False, verify: bool | None = None) -> Any: ...
+def load(path: PathLike | IO[bytes], *, like: Any = None, mmap: bool = False, verify: bool | None = None) -> Any:
     """Read what `nox.save` wrote. Never imports, unpickles or evaluates anything.
 
     Module classes and functions must already be imported. Arrays come back as
@@ -135,28 +160,83 @@ def load(path: PathLike, *, like: Any = None, mmap: bool = False, verify: bool |
     checked). Arrays JAX cannot hold in this configuration (float64 without x64)
     come back as read-only numpy arrays. `mmap=True` returns read-only numpy arrays
     backed by a map of the file; it checks checksums only with `verify=True`.
+    `path` may also be a binary file object (read from its position; no `mmap`).
+
+    Raises `nox.FormatError` for anything but a well-formed file, naming the key
+    path or byte offset; nothing is built from a file that fails a check.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        if mmap:
+            raise ArgumentError("nox.load: mmap=True needs a path, not a file object")
+        return _load_from(_readable(path), like, verify, getattr(path, "name", "the file object"))
     name = os.fspath(path)
     with open(name, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        if f.read(4) == ZIP_MAGIC:
-            f.seek(0)
-            header, hosts = read_npz(f, name)
-        else:
-            header = read_header(f, size, name)
-            if mmap:
-                hosts = map_arrays(f.fileno(), header, verify is True, name)
-            else:
-                hosts = list(read_arrays(f, header, verify is not False, name))
-    return _build(header, hosts, like, on_device=not mmap, name=name)
+        if mmap and f.read(4) != ZIP_MAGIC:
+            header = read_header(f, os.fstat(f.fileno()).st_size, name)
+            return _build(header, map_arrays(f.fileno(), header, verify is True, name), like, on_device=False, name=name)
+        return _load_from(f, like, verify, name)
+
+
+def _readable(f: IO[bytes]) -> IO[bytes]:
+    """`f` itself if it is seekable and at its start (the format's offsets are
+    absolute), else its remaining bytes in memory."""
+    if f.seekable() and f.tell() == 0:
+        return f
+    return io.BytesIO(f.read())
+
+
+def _load_from(f: IO[bytes], like: Any, verify: bool | None, name: str) -> Any:
+    f.seek(0)
+    if f.read(4) == ZIP_MAGIC:
+        f.seek(0)
+        header, hosts = read_npz(f, name)
+    else:
+        header = read_header(f, f.seek(0, os.SEEK_END), name)
+        hosts = list(read_arrays(f, header, verify is not False, name))
+    return _build(header, hosts, like, on_device=True, name=name)
 
 
 def loads(data: bytes | bytearray | memoryview, *, like: Any = None, verify: bool = True) -> Any:
-    """Read the bytes that `nox.dumps` returned."""
-    f = io.BytesIO(data)
-    header = read_header(f, len(f.getbuffer()), "the data")
+    """Read the bytes that `nox.dumps` returned, without copying them first.
+
+    Raises `nox.FormatError` as `nox.load` does.
+
+    >>> import jax.numpy as jnp, noxjax as nox
+    >>> nox.loads(nox.dumps((jnp.zeros(2), "adam")))[1]
+    'adam'
+    """
+    view = memoryview(data).cast("B")
+    f = io.BufferedReader(_Bytes(view))
+    header = read_header(f, len(view), "the data")
     hosts = list(read_arrays(f, header, verify, "the data"))
     return _build(header, hosts, like, on_device=True, name="the data")
+
+
+class _Bytes(io.RawIOBase):
+    """A read-only file over a buffer that copies only the bytes asked for."""
+
+    def __init__(self, data: memoryview) -> None:
+        super().__init__()
+        self.data, self.position = data, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        self.position = {os.SEEK_SET: 0, os.SEEK_CUR: self.position, os.SEEK_END: len(self.data)}[whence] + offset
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self.data[self.position : self.position + memoryview(buffer).nbytes]
+        memoryview(buffer).cast("B")[: len(chunk)] = chunk
+        self.position += len(chunk)
+        return len(chunk)
 
 
 def _build(header: Header, hosts: list[np.ndarray[Any, Any]], like: Any, on_device: bool, name: str) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import io
 
 import mmap
 import os
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import tracemalloc
 import types
 import warnings
 from pathlib import Path
@@ -453,3 +455,50 @@ def test_the_deepest_tree_save_accepts_loads_even_from_a_deep_stack() -> None:
 
     assert load_from(400) == _nested(199)
     assert nox.loads(nox.dumps({"x": _nested(198)})) == {"x": _nested(198)}
+
+
+class _Stream(io.RawIOBase):
+    """A pipe-like binary stream: no seeking."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__()
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._data.readinto(buffer)
+
+
+def test_save_and_load_take_binary_file_objects(tmp_path: Path) -> None:
+    tree = {"w": jnp.arange(3.0), "step": 7, "opt": (jnp.ones(2), None)}
+    with open(tmp_path / "m.nox", "wb") as f:
+        nox.save(f, tree)
+    with open(tmp_path / "m.nox", "rb") as f:
+        assert nox.tree_equal(nox.load(f), tree)
+    buffer = io.BytesIO(b"prefix")
+    buffer.seek(6)
+    nox.save(buffer, tree)  # not at the start: written in one piece after the prefix
+    assert buffer.getvalue()[:6] == b"prefix" and buffer.getvalue()[6:] == nox.dumps(tree)
+    buffer.seek(6)
+    assert nox.tree_equal(nox.load(buffer), tree)
+    assert nox.tree_equal(nox.load(io.BufferedReader(_Stream(nox.dumps(tree)))), tree)
+    nox.save(tmp_path / "m.npz", tree)
+    with open(tmp_path / "m.npz", "rb") as f:
+        assert nox.tree_equal(nox.load(f), tree)
+    with pytest.raises(nox.ArgumentError, match="mmap=True needs a path, not a file object"):
+        nox.load(io.BytesIO(nox.dumps(tree)), mmap=True)
+    with pytest.raises(nox.FormatError, match="is not a noxjax file"):
+        nox.load(io.BytesIO(b"x" * 64))
+
+
+def test_loads_takes_any_buffer_without_copying_it() -> None:
+    tree = {"w": jnp.ones(2**22)}  # 16 MiB
+    data = bytearray(nox.dumps(tree))
+    for buffer in (bytes(data), data, memoryview(data)):
+        tracemalloc.start()
+        loaded = nox.loads(buffer)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert nox.tree_equal(loaded, tree) and peak < 1.5 * len(data), peak
