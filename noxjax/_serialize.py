@@ -27,7 +27,8 @@ from ._jaxapi import device_put, keystr, tree_flatten_with_path, wrap_key_data
 from ._npz import ZIP_MAGIC, read_npz, write_npz
 from ._repr import dtype_shape
 from ._static import is_array
-from ._tree_codec import NO_LIKE, SaveError, decode, encode, outline, stack_room
+from ._outline import outline, printable
+from ._tree_codec import NO_LIKE, SaveError, decode, encode, stack_room
 
 __all__ = ["save", "load", "dumps", "loads", "inspect", "FileInfo"]
 
@@ -341,16 +342,16 @@ class FileInfo:
         return sum(a[3] for a in self.arrays)
 
     def __str__(self) -> str:
-        width = max((len(p) for p, *_ in self.arrays), default=4)
+        width = max((len(printable(p)) for p, *_ in self.arrays), default=4)
         lines = [f"{self.path}: noxjax format {self.version}, {len(self.arrays)} arrays, {_size(self.nbytes)}"]
         if self.classes:
-            lines.append(f"classes: {', '.join(self.classes)}")
+            lines.append(f"classes: {', '.join(map(printable, self.classes))}")
         if self.metadata is not None:
             lines.append(f"metadata: {self.metadata!r}")
         lines.append(self.tree)
         lines.append(f"{'path'.ljust(width)}  {'dtype':<14} {'shape':<20} {'size':>10}")
         for path, dtype, shape, nbytes in self.arrays:
-            lines.append(f"{(path or '<root>').ljust(width)}  {dtype:<14} {str(list(shape)):<20} {_size(nbytes):>10}")
+            lines.append(f"{printable(path or '<root>').ljust(width)}  {dtype:<14} {str(list(shape)):<20} {_size(nbytes):>10}")
         return "\n".join(lines)
 
 

@@ -28,10 +28,9 @@ from ._format import dtype_from_name, header_map, unsavable_dtype
 from ._module import from_fields
 from ._pytree import class_info
 from ._registry import class_by_name, find_namedtuple_class, function_by_name, function_name, is_namedtuple_class
-from ._repr import join_wrapped
 from ._static import is_array, is_module, is_module_class
 
-__all__ = ["encode", "decode", "outline", "stack_room", "SaveError"]
+__all__ = ["encode", "decode", "stack_room", "SaveError"]
 
 _INT64 = (-(2**63), 2**64 - 1)
 
@@ -453,49 +452,3 @@ _DECODERS: dict[object, Callable[[Node, list[Any], str, int, Any], Any]] = {
     "nt": _decode_namedtuple,
     "partial": _decode_partial,
 }
-
-
-# --------------------------------------------------------------------- describing
-
-
-def outline(node: object, arrays: list[str], indent: str = "", depth: int = 0) -> str:
-    """A readable rendering of a header tree, without resolving any class or function.
-
-    `arrays` describes each array (`f32[3,4]`). Malformed parts render as `<?>`.
-    """
-    if node is None or type(node) in (bool, int, float, str):
-        return repr(node)
-    if depth > MAX_DEPTH or not isinstance(node, dict):
-        return "<?>"
-    fields = cast("dict[str, Any]", node)
-    tag, inner = fields.get("t"), indent + "  "
-    try:
-        if tag == "a":
-            index: int = fields["i"]
-            return arrays[index]
-        if tag in ("tuple", "list"):
-            items = [outline(v, arrays, inner, depth + 1) for v in _list(fields["v"], "")]
-            opening, closing = ("(", ",)" if len(items) == 1 else ")") if tag == "tuple" else ("[", "]")
-            return join_wrapped(opening, items, closing, indent)
-        if tag in ("dict", "fdict"):
-            pairs = zip(_list(fields["k"], ""), _list(fields["v"], ""))
-            return join_wrapped("{", [f"{k!r}: {outline(v, arrays, inner, depth + 1)}" for k, v in pairs], "}", indent)
-        if tag == "m":
-            parts = [f"{k}={outline(v, arrays, inner, depth + 1)}" for k, v in header_map(fields["f"], "").items()]
-            return join_wrapped(f"{fields['c']}(", parts, ")", indent)
-        if tag == "bm":
-            return f"<method {fields['c']}.{fields['n']} of {outline(fields['s'], arrays, indent, depth + 1)}>"
-        if tag in ("fn", "cls", "int"):
-            return str(fields["v"])
-        if tag in ("dtype", "stype"):
-            return f"{fields.get('ns', 'np')}.{fields['v']}"
-        if tag == "complex":
-            return repr(complex(*cast("list[float]", fields["v"])))
-        if tag in ("node", "nt"):
-            pairs = zip(_list(fields["k"], ""), _list(fields["v"], ""))
-            return join_wrapped(f"{fields['c']}(", [f"{k}={outline(v, arrays, inner, depth + 1)}" for k, v in pairs], ")", indent)
-        if tag == "partial":
-            return f"partial({outline(fields['f'], arrays, indent, depth + 1)}, ...)"
-    except (KeyError, TypeError, IndexError, ValueError, FormatError):
-        pass
-    return "<?>"

@@ -502,3 +502,36 @@ def test_loads_takes_any_buffer_without_copying_it() -> None:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert nox.tree_equal(loaded, tree) and peak < 1.5 * len(data), peak
+
+
+def test_inspect_is_linear_in_the_file_size(tmp_path: Path) -> None:
+    nested: Any = list(range(2000))
+    for _ in range(190):
+        nested = [nested, list(range(2000))]
+    nox.save(tmp_path / "deep.nox", nested)
+    size = (tmp_path / "deep.nox").stat().st_size
+    assert size > 1_000_000
+    start = time.perf_counter()
+    text = str(nox.inspect(tmp_path / "deep.nox"))
+    assert time.perf_counter() - start < 5  # a quadratic renderer takes minutes here
+    assert len(text) < 25 * size and text.count("\n") > 190 * 2000
+
+
+def test_inspect_escapes_control_characters(tmp_path: Path) -> None:
+    from noxjax._format import write
+
+    evil = "\x1b[2J\x1b[31mEvil\u202e"
+    tree = {
+        "t": "dict",
+        "k": [evil],
+        "v": [{"t": "nt", "c": evil, "k": [evil], "v": [{"t": "fn", "v": evil}]}],
+    }
+    with open(tmp_path / "evil.nox", "wb") as f:
+        write(f, {"t": "list", "v": [tree, {"t": "m", "c": evil, "f": {evil: {"t": "a", "i": 0}}}]}, [(evil, np.ones(1, np.float32))], None)
+    info = nox.inspect(tmp_path / "evil.nox")
+    result = subprocess.run([sys.executable, "-m", "noxjax", "inspect", str(tmp_path / "evil.nox")], capture_output=True, text=True)
+    for text in (str(info), result.stdout):
+        assert "\x1b" not in text and "\u202e" not in text
+        assert "\\x1b[2J\\x1b[31mEvil\\u202e" in text
+    with pytest.raises(nox.FormatError, match="unknown namedtuple class"):
+        nox.load(tmp_path / "evil.nox")
