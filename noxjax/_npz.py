@@ -8,9 +8,10 @@ uint8 array holding its bytes.
 
 from __future__ import annotations
 
+import io
 import math
 import zipfile
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 
@@ -66,20 +67,25 @@ def write_npz(f: IO[bytes], tree: Any, arrays: list[tuple[str, Any]], metadata: 
 
 
 def read_npz(f: IO[bytes], name: str, with_data: bool = True) -> tuple[Header, list[np.ndarray[Any, Any]]]:
-    """The header and arrays of an archive; `with_data=False` reads the header only."""
+    """The header and arrays of an archive; `with_data=False` reads the header only.
+
+    Only stored (uncompressed) members are read. Each member's `.npy` header must
+    give exactly the dtype (little-endian), C order and shape of its entry, and the
+    member exactly the bytes those need, before anything is allocated or read.
+    """
     try:
-        with np.load(f, allow_pickle=False) as npz:
-            body = unpack_header(npz[HEADER_NAME].tobytes(), name)
-            read = [_read_member(npz, raw, i, name, with_data) for i, raw in enumerate(body["arrays"])]
+        with zipfile.ZipFile(f) as archive:
+            body = unpack_header(_member_bytes(archive, HEADER_NAME, None, name).tobytes(), name)
+            read = [_read_member(archive, raw, i, name, with_data) for i, raw in enumerate(body["arrays"])]
     except FormatError:
         raise
-    except Exception as e:  # zipfile, numpy and OS errors for a damaged archive
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, KeyError) as e:
         raise FormatError(f"{name} is not a readable noxjax .npz archive: {type(e).__name__}: {e}") from None
     header = Header(1, body.get("tree"), [entry for entry, _ in read], body.get("metadata"), 0, 0)
     return header, [array for _, array in read]
 
 
-def _read_member(npz: Any, raw: Any, i: int, name: str, with_data: bool) -> tuple[ArrayEntry, np.ndarray[Any, Any]]:
+def _read_member(archive: zipfile.ZipFile, raw: Any, i: int, name: str, with_data: bool) -> tuple[ArrayEntry, np.ndarray[Any, Any]]:
     fields = header_map(raw, f"{name}: array entry {i}")
     path, member, key_impl = fields.get("path"), fields.get("member"), fields.get("key_impl")
     if type(path) is not str or type(member) is not str or (key_impl is not None and type(key_impl) is not str):
@@ -89,9 +95,42 @@ def _read_member(npz: Any, raw: Any, i: int, name: str, with_data: bool) -> tupl
     entry = ArrayEntry(path, dtype, shape, 0, math.prod(shape) * dtype.itemsize, b"", key_impl)
     if not with_data:
         return entry, np.empty(0)
-    data: np.ndarray[Any, Any] = npz[member]
-    if data.dtype.itemsize != dtype.itemsize or data.shape != shape:
-        raise FormatError(f"{name}: array {path!r} does not match its header entry")
-    array = np.ndarray(shape, dtype, buffer=data) if data.size else np.zeros(shape, dtype)
+    array = np.ndarray(shape, dtype, buffer=_member_bytes(archive, member, entry, name))
     array.flags.writeable = False
     return entry, array
+
+
+def _stored_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
+    """The dtype an array of `dtype` has inside the archive (NumPy's own, little-endian)."""
+    return dtype if str(dtype) in NUMPY_DTYPE_NAMES else np.dtype(f"<u{dtype.itemsize}")
+
+
+def _member_bytes(archive: zipfile.ZipFile, member: str, entry: ArrayEntry | None, name: str) -> np.ndarray[Any, Any]:
+    """The data of `member.npy`: for an array `entry`, exactly its bytes; for the
+    header (`entry` None), a 1-D uint8 array no larger than the archive."""
+    what = f"{name}: member {member!r}.npy"
+    info = archive.getinfo(f"{member}.npy")
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise FormatError(f"{what} is compressed; noxjax reads only stored members (numpy.savez writes them)")
+    with archive.open(info) as fp:
+        version = np.lib.format.read_magic(fp)
+        if version not in ((1, 0), (2, 0)):
+            raise FormatError(f"{what} has .npy format version {version}")
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, stored = read_header(fp, max_header_size=10_000)
+        expected = np.dtype(np.uint8) if entry is None else _stored_dtype(entry.dtype)
+        if fortran or stored != expected or stored.byteorder == ">":
+            raise FormatError(
+                f"{what} holds {stored} in {'Fortran' if fortran else 'C'} order; its entry needs {expected} in C order"
+            )
+        if entry is not None and tuple(shape) != entry.shape:
+            raise FormatError(f"{what} has shape {list(shape)}; its entry says {list(entry.shape)}")
+        if entry is None and len(shape) != 1:
+            raise FormatError(f"{what} must be a 1-D uint8 array")
+        nbytes = math.prod(shape) * stored.itemsize
+        if info.file_size - fp.tell() != nbytes:
+            raise FormatError(f"{what} has {info.file_size - fp.tell()} bytes of data; its header needs {nbytes}")
+        data = np.empty(nbytes, np.uint8)
+        if cast(io.RawIOBase, fp).readinto(data.data) != nbytes:
+            raise FormatError(f"{what} ends early")
+    return data

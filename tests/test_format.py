@@ -186,7 +186,7 @@ def test_pickle_payloads_never_run(tmp_path: Path) -> None:
     np.save(buffer, np.array([Payload()], dtype=object), allow_pickle=True)
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("__noxjax__.npy", buffer.getvalue())
-    with pytest.raises(nox.FormatError, match="not a readable noxjax .npz archive"):
+    with pytest.raises(nox.FormatError, match=r"member '__noxjax__'\.npy holds object in C order; its entry needs uint8"):
         nox.load(archive)
     raw = tmp_path / "raw.pkl"
     raw.write_bytes(pickle.dumps(Payload()))
