@@ -68,6 +68,7 @@ _unpackb = cast(Callable[..., Any], msgpack.unpackb)  # pyright: ignore[reportUn
 
 
 _LITTLE = sys.byteorder == "little"
+_MAX_DIM = 2**48  # no real array dimension is larger; a zero-size array may not claim one
 
 
 def _dtype_name(t: Any) -> str:
@@ -379,8 +380,8 @@ def header_shape(value: object, what: str) -> tuple[int, ...]:
     dims = tuple(cast("list[object]", value))
     if len(dims) > 64:
         raise FormatError(f"{what} has an invalid shape {value!r}")
-    if any(type(d) is not int or d < 0 for d in dims):
-        raise FormatError(f"{what} has an invalid shape {value!r}")
+    if any(type(d) is not int or not 0 <= d < _MAX_DIM for d in dims):
+        raise FormatError(f"{what} has an invalid shape {value!r} (dimensions are ints from 0 to 2**48)")
     return cast(tuple[int, ...], dims)
 
 

@@ -13,6 +13,8 @@ import functools
 import io
 import os
 import re
+import socket
+import stat
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +37,7 @@ __all__ = ["save", "load", "dumps", "loads", "inspect", "FileInfo"]
 T = TypeVar("T")
 PathLike = str | os.PathLike[str]
 _TEMP_SUFFIX = ".noxtmp"
+_HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:64] or "host"
 
 
 # --------------------------------------------------------------------- saving
@@ -97,15 +100,19 @@ def dumps(obj: Any, *, metadata: Any = None) -> bytes:
 
 
 def _atomic_write(path: str, fill: Callable[[IO[bytes]], None]) -> None:
-    directory, base = os.path.split(os.path.abspath(path))
+    """Write through a temp file renamed over `path`. A symlink is followed: its
+    target is replaced, the link stays. An existing file keeps its permission bits."""
+    directory, base = os.path.split(os.path.realpath(path))
     _remove_dead_temps(directory, base)
-    temp = os.path.join(directory, f".{base}.{os.getpid()}.{os.urandom(4).hex()}{_TEMP_SUFFIX}")
+    temp = os.path.join(directory, f".{base}.{_HOST}.{os.getpid()}.{os.urandom(4).hex()}{_TEMP_SUFFIX}")
     try:
         with open(temp, "x+b") as f:
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(f.fileno(), stat.S_IMODE(os.stat(os.path.join(directory, base)).st_mode))
             fill(f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(temp, path)
+        os.replace(temp, os.path.join(directory, base))
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
@@ -123,8 +130,9 @@ def _fsync_directory(directory: str) -> None:
 
 
 def _remove_dead_temps(directory: str, base: str) -> None:
-    """Remove temp files of `base` that a process which has since died left behind."""
-    pattern = re.compile(rf"^\.{re.escape(base)}\.(\d+)\.[0-9a-f]+{re.escape(_TEMP_SUFFIX)}$")
+    """Remove temp files of `base` that a process of this host which has since died
+    left behind (another host's temp files, on a shared disk, are never touched)."""
+    pattern = re.compile(rf"^\.{re.escape(base)}\.{re.escape(_HOST)}\.(\d+)\.[0-9a-f]+{re.escape(_TEMP_SUFFIX)}$")
     with contextlib.suppress(OSError):
         for name in os.listdir(directory):
             match = pattern.match(name)
@@ -255,7 +263,7 @@ def _leaves(entries: Sequence[ArrayEntry], hosts: list[np.ndarray[Any, Any]], to
     moved = [
         i
         for i, (entry, host) in enumerate(zip(entries, hosts))
-        if entry.key_impl is not None or (to_device and jax.dtypes.canonicalize_dtype(host.dtype) == host.dtype)
+        if entry.key_impl is not None or (to_device and _jax_holds(host.dtype))
     ]
     leaves: list[Any] = list(hosts)
     for i, placed in zip(moved, device_put([hosts[i] for i in moved]) if moved else []):
@@ -266,6 +274,20 @@ def _leaves(entries: Sequence[ArrayEntry], hosts: list[np.ndarray[Any, Any]], to
     return leaves
 
 
+def _jax_holds(dtype: np.dtype[Any]) -> bool:
+    """Whether JAX, as configured, holds arrays of `dtype` exactly (float64 needs x64;
+    a narrow type this jaxlib lacks is kept on the host)."""
+    return _holds(dtype, jax.dtypes.canonicalize_dtype(np.float64) == np.float64)
+
+
+@functools.lru_cache(maxsize=None)
+def _holds(dtype: np.dtype[Any], x64: bool) -> bool:
+    try:
+        return jax.dtypes.canonicalize_dtype(dtype) == dtype and device_put(np.zeros(0, dtype)).dtype == dtype
+    except (TypeError, ValueError, RuntimeError):
+        return False
+
+
 def _wrap_keys(entry: ArrayEntry, data: Any) -> Any:
     try:
         return wrap_key_data(data, impl=entry.key_impl)
@@ -274,7 +296,10 @@ def _wrap_keys(entry: ArrayEntry, data: Any) -> Any:
 
 
 def _place_like(obj: Any, like: Any, name: str) -> Any:
-    loaded, treedef = tree_flatten_with_path(obj)
+    try:
+        loaded, treedef = tree_flatten_with_path(obj)
+    except (TypeError, ValueError) as e:  # a dict whose keys mix str and int cannot be sorted
+        raise FormatError(f"{name} holds a tree JAX cannot flatten, so it cannot match like=: {e}") from None
     wanted, _ = tree_flatten_with_path(like)
     paths = [keystr(p) for p, _ in loaded]
     _check_paths(paths, [keystr(p) for p, _ in wanted], name)

@@ -535,3 +535,40 @@ def test_inspect_escapes_control_characters(tmp_path: Path) -> None:
         assert "\\x1b[2J\\x1b[31mEvil\\u202e" in text
     with pytest.raises(nox.FormatError, match="unknown namedtuple class"):
         nox.load(tmp_path / "evil.nox")
+
+
+def test_resaving_keeps_permissions_and_writes_through_symlinks(tmp_path: Path) -> None:
+    target = tmp_path / "m.nox"
+    nox.save(target, {"x": 1})
+    target.chmod(0o640)
+    nox.save(target, {"x": 2})
+    assert target.stat().st_mode & 0o777 == 0o640 and nox.load(target) == {"x": 2}
+    (tmp_path / "runs").mkdir()
+    real = tmp_path / "runs" / "latest.nox"
+    nox.save(real, {"x": 3})
+    link = tmp_path / "latest.nox"
+    link.symlink_to(real)
+    nox.save(link, {"x": 4})  # the link stays a link; its target gets the new file
+    assert link.is_symlink() and nox.load(real) == {"x": 4}
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["latest.nox"]
+
+
+def test_only_this_hosts_dead_temp_files_are_removed(tmp_path: Path) -> None:
+    from noxjax._serialize import _HOST
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)  # a process that has exited
+    mine = tmp_path / f".m.nox.{_HOST}.{pid}.0badc0de.noxtmp"
+    other_host = tmp_path / f".m.nox.{_HOST}x.{pid}.0badc0de.noxtmp"
+    alive = tmp_path / f".m.nox.{_HOST}.{os.getpid()}.0badc0de.noxtmp"
+    for temp in (mine, other_host, alive):
+        temp.write_bytes(b"partial")
+    nox.save(tmp_path / "m.nox", {"x": 1})
+    assert not mine.exists() and other_host.exists() and alive.exists()
+
+
+def test_a_dict_with_mixed_keys_loads_but_cannot_match_like() -> None:
+    mixed = nox.dumps({1: jnp.ones(1), "a": jnp.ones(1)})
+    assert set(nox.loads(mixed)) == {1, "a"}  # without like= it is just a dict
+    with pytest.raises(nox.FormatError, match="holds a tree JAX cannot flatten, so it cannot match like="):
+        nox.loads(mixed, like={"a": jnp.ones(1), "b": jnp.ones(1)})
