@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ._errors import FormatError
-from ._serialize import inspect
+from ._checkpoint import inspect
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -344,7 +344,7 @@ def test_namedtuples_are_found_without_code_and_rebuilt_without_new(monkeypatch:
 
 
 def test_namedtuple_lookup_runs_no_module_getattr(monkeypatch: pytest.MonkeyPatch) -> None:
-    from noxjax._tree_codec import decode
+    from noxjax._checkpoint._codec import decode
 
     calls: list[str] = []
     lazy = types.ModuleType("lazy_states")
@@ -367,14 +367,14 @@ def test_namedtuple_lookup_runs_no_module_getattr(monkeypatch: pytest.MonkeyPatc
     ],
 )
 def test_bad_namedtuple_entries_are_format_errors(name: str, keys: list[str], message: str) -> None:
-    from noxjax._tree_codec import decode
+    from noxjax._checkpoint._codec import decode
 
     with pytest.raises(nox.FormatError, match=message):
         decode({"t": "nt", "c": name, "k": keys, "v": [0] * len(keys)}, [])
 
 
 def test_hostile_partial_and_node_entries_are_format_errors() -> None:
-    from noxjax._tree_codec import decode
+    from noxjax._checkpoint._codec import decode
 
     with pytest.raises(nox.FormatError, match="a partial's function must be a registered function"):
         decode({"t": "partial", "f": {"t": "m", "c": "x", "f": {}}, "a": {"t": "tuple", "v": []}, "k": {"t": "dict", "k": [], "v": []}}, [])
@@ -518,7 +518,7 @@ def test_inspect_is_linear_in_the_file_size(tmp_path: Path) -> None:
 
 
 def test_inspect_escapes_control_characters(tmp_path: Path) -> None:
-    from noxjax._format import write
+    from noxjax._checkpoint._format import write
 
     evil = "\x1b[2J\x1b[31mEvil\u202e"
     tree = {
@@ -554,7 +554,7 @@ def test_resaving_keeps_permissions_and_writes_through_symlinks(tmp_path: Path) 
 
 
 def test_only_this_hosts_dead_temp_files_are_removed(tmp_path: Path) -> None:
-    from noxjax._serialize import _HOST
+    from noxjax._checkpoint._serialize import _HOST
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     pid = int(dead.stdout)  # a process that has exited

@@ -20,15 +20,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._errors import FormatError
-from ._frozendict import FrozenDict
-from ._jaxapi import Tracer, flatten_one_level_with_path, is_leaf_treedef, keystr
-from ._method import BoundMethod, MethodDescriptor
+from .._errors import FormatError
+from .._frozendict import FrozenDict
+from .._jaxapi import Tracer, flatten_one_level_with_path, is_leaf_treedef, keystr
+from .._method import BoundMethod, MethodDescriptor
+from . import _tags as tags
 from ._format import dtype_from_name, header_map, unsavable_dtype
-from ._module import from_fields
-from ._pytree import class_info
-from ._registry import class_by_name, find_namedtuple_class, function_by_name, function_name, is_namedtuple_class
-from ._static import is_array, is_module, is_module_class
+from .._module import from_fields
+from .._pytree import class_info
+from .._registry import class_by_name, find_namedtuple_class, function_by_name, function_name, is_namedtuple_class
+from .._static import is_array, is_module, is_module_class
 
 __all__ = ["encode", "decode", "stack_room", "SaveError"]
 
@@ -94,11 +95,11 @@ class _Encoder:
         if x is None or tp is bool or tp is float:
             return x
         if tp is int:
-            return x if _INT64[0] <= x <= _INT64[1] else {"t": "int", "v": str(x)}
+            return x if _INT64[0] <= x <= _INT64[1] else {"t": tags.BIG_INT, "v": str(x)}
         if tp is complex:
-            return {"t": "complex", "v": [x.real, x.imag]}
+            return {"t": tags.COMPLEX, "v": [x.real, x.imag]}
         if tp is tuple or tp is list:
-            return {"t": tp.__name__, "v": [self.encode(v, f"{path}[{i}]") for i, v in enumerate(x)]}
+            return {"t": tags.TUPLE if tp is tuple else tags.LIST, "v": [self.encode(v, f"{path}[{i}]") for i, v in enumerate(x)]}
         if tp is dict or tp is FrozenDict:
             return self.mapping(x, path)
         if tp is BoundMethod:
@@ -106,24 +107,24 @@ class _Encoder:
         if is_module(x):
             return self.module(x, path)
         if isinstance(x, np.dtype):
-            return {"t": "dtype", "v": str(x)}  # pyright: ignore[reportUnknownArgumentType]
+            return {"t": tags.DTYPE, "v": str(x)}  # pyright: ignore[reportUnknownArgumentType]
         if isinstance(x, type):
             return _encode_scalar_type(x, path)
         name = function_name(x)
         if name is not None:
-            return {"t": "fn", "v": name}
+            return {"t": tags.FUNCTION, "v": name}
         if tp is functools.partial:
             return self.partial(x, path)
         if is_namedtuple_class(tp):
             names: tuple[str, ...] = tp.__dict__["_fields"]
             values = [self.encode(v, f"{path}.{name}") for name, v in zip(names, x)]
-            return {"t": "nt", "c": _qualified_name(tp), "k": list(names), "v": values}
+            return {"t": tags.NAMEDTUPLE, "c": _qualified_name(tp), "k": list(names), "v": values}
         pairs, node_def = flatten_one_level_with_path(x)
         if is_leaf_treedef(node_def):
             raise SaveError(_unsavable(path, x))
         keys = [keystr(p) for p, _ in pairs]
         values = [self.encode(child, f"{path}{k}") for k, (_, child) in zip(keys, pairs)]
-        return {"t": "node", "c": _qualified_name(tp), "k": keys, "v": values}
+        return {"t": tags.NODE, "c": _qualified_name(tp), "k": keys, "v": values}
 
     def partial(self, x: functools.partial[Any], path: str) -> Any:
         name = function_name(x.func)
@@ -131,7 +132,7 @@ class _Encoder:
             raise SaveError(_unsavable(f"{path}.func", x.func))
         args = self.encode(tuple(x.args), f"{path}.args")
         keywords = self.mapping(dict(x.keywords), f"{path}.keywords")
-        return {"t": "partial", "f": {"t": "fn", "v": name}, "a": args, "k": keywords}
+        return {"t": tags.PARTIAL, "f": {"t": tags.FUNCTION, "v": name}, "a": args, "k": keywords}
 
     def array(self, x: Any, path: str) -> Any:
         if isinstance(x, Tracer):
@@ -142,7 +143,7 @@ class _Encoder:
         if why is not None:
             raise SaveError(f"cannot save {path or 'the root'}: {why}")
         self.arrays.append((path, x))
-        return {"t": "a", "i": len(self.arrays) - 1}
+        return {"t": tags.ARRAY, "i": len(self.arrays) - 1}
 
     def mapping(self, x: Mapping[Any, Any], path: str) -> Any:
         for k in x:
@@ -155,7 +156,7 @@ class _Encoder:
                 )
         keys = list(x)
         values = [self.encode(x[k], f"{path}[{k!r}]") for k in keys]
-        return {"t": "fdict" if type(x) is FrozenDict else "dict", "k": keys, "v": values}
+        return {"t": tags.FROZEN_DICT if type(x) is FrozenDict else tags.DICT, "k": keys, "v": values}
 
     def module(self, x: Any, path: str) -> Any:
         cls: type = x.__class__
@@ -168,7 +169,7 @@ class _Encoder:
                 f"@nox.module(name='pkg.{cls.__name__}') or class {cls.__name__}(nox.Module, name=...)"
             )
         fields = {n: self.encode(getattr(x, n), f"{path}.{n}") for n in info.names}
-        return {"t": "m", "c": info.name, "f": fields}
+        return {"t": tags.MODULE, "c": info.name, "f": fields}
 
     def method(self, x: BoundMethod, path: str) -> Any:
         fn = x.__func__
@@ -182,7 +183,7 @@ class _Encoder:
         )
         if owner is None or not is_module_class(owner):
             raise SaveError(f"cannot save {path or 'the root'}: method {fn.__qualname__} is not found by name on its class")
-        return {"t": "bm", "c": class_info(owner).name, "n": fn.__name__, "s": self.encode(x.__self__, f"{path}.__self__")}
+        return {"t": tags.METHOD, "c": class_info(owner).name, "n": fn.__name__, "s": self.encode(x.__self__, f"{path}.__self__")}
 
 
 def _utf8(x: str, path: str) -> str:
@@ -220,14 +221,14 @@ def _jnp_scalar_type(name: str) -> Any:
 
 def _encode_scalar_type(x: type[Any], path: str) -> Any:
     if is_module_class(x):
-        return {"t": "cls", "v": class_info(x).name}
+        return {"t": tags.MODULE_CLASS, "v": class_info(x).name}
     if x in (bool, int, float, complex):
-        return {"t": "stype", "ns": "py", "v": x.__name__}
+        return {"t": tags.SCALAR_TYPE, "ns": "py", "v": x.__name__}
     if issubclass(x, np.generic):
-        return {"t": "stype", "ns": "np", "v": str(np.dtype(cast(Any, x)))}
+        return {"t": tags.SCALAR_TYPE, "ns": "np", "v": str(np.dtype(cast(Any, x)))}
     dtype = str(getattr(x, "dtype", ""))
     if dtype and getattr(jnp, dtype, None) is x:
-        return {"t": "stype", "ns": "jnp", "v": dtype}
+        return {"t": tags.SCALAR_TYPE, "ns": "jnp", "v": dtype}
     raise SaveError(_unsavable(path, x))
 
 
@@ -285,7 +286,7 @@ def _decode_dict(node: Node, arrays: list[Any], path: str, depth: int, like: Any
         raise FormatError(f"bad header: malformed dict at {path or 'the root'}")
     likes: Mapping[Any, Any] = like if isinstance(like, Mapping) else {}  # pyright: ignore[reportUnknownVariableType]
     out = {k: decode(v, arrays, f"{path}[{k!r}]", depth, likes.get(k, NO_LIKE)) for k, v in zip(keys, values)}
-    return FrozenDict(out) if node["t"] == "fdict" else out
+    return FrozenDict(out) if node["t"] == tags.FROZEN_DICT else out
 
 
 def _decode_module(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
@@ -423,7 +424,7 @@ def _decode_namedtuple(node: Node, arrays: list[Any], path: str, depth: int, lik
 
 def _decode_partial(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
     fn = header_map(node["f"], f"bad header: the function of the partial at {path or 'the root'}")
-    if fn.get("t") != "fn":
+    if fn.get("t") != tags.FUNCTION:
         raise FormatError(f"bad header: a partial's function must be a registered function at {path or 'the root'}")
     args = _decode_tuple(header_map(node["a"], "bad header: partial args"), arrays, f"{path}.args", depth, NO_LIKE)
     keywords = _decode_dict(header_map(node["k"], "bad header: partial keywords"), arrays, f"{path}.keywords", depth, NO_LIKE)
@@ -435,20 +436,20 @@ def _qualified_name(cls: type) -> str:
 
 
 _DECODERS: dict[object, Callable[[Node, list[Any], str, int, Any], Any]] = {
-    "a": _decode_array,
-    "tuple": _decode_tuple,
-    "list": _decode_items,
-    "dict": _decode_dict,
-    "fdict": _decode_dict,
-    "m": _decode_module,
-    "bm": _decode_method,
-    "fn": _decode_function,
-    "dtype": _decode_dtype,
-    "cls": _decode_class,
-    "stype": _decode_scalar_type,
-    "int": _decode_int,
-    "complex": _decode_complex,
-    "node": _decode_node,
-    "nt": _decode_namedtuple,
-    "partial": _decode_partial,
+    tags.ARRAY: _decode_array,
+    tags.TUPLE: _decode_tuple,
+    tags.LIST: _decode_items,
+    tags.DICT: _decode_dict,
+    tags.FROZEN_DICT: _decode_dict,
+    tags.MODULE: _decode_module,
+    tags.METHOD: _decode_method,
+    tags.FUNCTION: _decode_function,
+    tags.DTYPE: _decode_dtype,
+    tags.MODULE_CLASS: _decode_class,
+    tags.SCALAR_TYPE: _decode_scalar_type,
+    tags.BIG_INT: _decode_int,
+    tags.COMPLEX: _decode_complex,
+    tags.NODE: _decode_node,
+    tags.NAMEDTUPLE: _decode_namedtuple,
+    tags.PARTIAL: _decode_partial,
 }

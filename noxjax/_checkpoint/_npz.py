@@ -15,14 +15,12 @@ from typing import IO, Any, cast
 
 import numpy as np
 
-from ._errors import FormatError
+from .._errors import FormatError
 from ._format import (
     NUMPY_DTYPE_NAMES,
     ArrayEntry,
     Header,
-    dtype_from_name,
-    header_map,
-    header_shape,
+    array_entry,
     host_array,
     pack_body,
     stored_layout,
@@ -86,16 +84,13 @@ def read_npz(f: IO[bytes], name: str, with_data: bool = True) -> tuple[Header, l
 
 
 def _read_member(archive: zipfile.ZipFile, raw: Any, i: int, name: str, with_data: bool) -> tuple[ArrayEntry, np.ndarray[Any, Any]]:
-    fields = header_map(raw, f"{name}: array entry {i}")
-    path, member, key_impl = fields.get("path"), fields.get("member"), fields.get("key_impl")
-    if type(path) is not str or type(member) is not str or (key_impl is not None and type(key_impl) is not str):
-        raise FormatError(f"{name}: array entry {i} is malformed")
-    dtype = dtype_from_name(fields.get("dtype"), f"{name} array {path!r}")
-    shape = header_shape(fields.get("shape"), f"{name}: array {path!r}")
-    entry = ArrayEntry(path, dtype, shape, 0, math.prod(shape) * dtype.itemsize, b"", key_impl)
+    fields, entry = array_entry(raw, i, name)
+    member = fields.get("member")
+    if type(member) is not str:
+        raise FormatError(f"{name}: array entry {i} ({entry.path!r}) has no member name")
     if not with_data:
         return entry, np.empty(0)
-    array = np.ndarray(shape, dtype, buffer=_member_bytes(archive, member, entry, name))
+    array = np.ndarray(entry.shape, entry.dtype, buffer=_member_bytes(archive, member, entry, name))
     array.flags.writeable = False
     return entry, array
 

@@ -23,14 +23,15 @@ from typing import IO, Any, TypeVar, cast, overload
 import jax
 import numpy as np
 
-from ._errors import ArgumentError, FormatError
+from .._errors import ArgumentError, FormatError
 from ._format import ArrayEntry, Header, map_arrays, read_arrays, read_header, write
-from ._jaxapi import device_put, keystr, tree_flatten_with_path, wrap_key_data
+from .._jaxapi import device_put, keystr, tree_flatten_with_path, wrap_key_data
 from ._npz import ZIP_MAGIC, read_npz, write_npz
-from ._repr import dtype_shape
-from ._static import is_array
+from .._repr import dtype_shape
+from .._static import is_array
 from ._outline import outline, printable
-from ._tree_codec import NO_LIKE, SaveError, decode, encode, stack_room
+from . import _tags as tags
+from ._codec import NO_LIKE, SaveError, decode, encode, stack_room
 
 __all__ = ["save", "load", "dumps", "loads", "inspect", "FileInfo"]
 
@@ -416,7 +417,7 @@ def _classes(node: object) -> set[str]:
         if isinstance(x, dict):
             fields = cast("dict[str, object]", x)
             name = fields.get("c")
-            if fields.get("t") in ("m", "bm") and isinstance(name, str):
+            if fields.get("t") in (tags.MODULE, tags.METHOD) and isinstance(name, str):
                 found.add(name)
             stack.extend(fields.values())
         elif isinstance(x, list):

@@ -16,6 +16,7 @@ huge allocation.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import math
@@ -34,7 +35,7 @@ import msgpack  # type: ignore[import-untyped]  # pyright: ignore[reportMissingT
 import numpy as np
 
 from ._checksum import CHUNK, Checksum
-from ._errors import FormatError
+from .._errors import FormatError
 
 __all__ = [
     "MAGIC",
@@ -385,26 +386,35 @@ def header_shape(value: object, what: str) -> tuple[int, ...]:
     return cast(tuple[int, ...], dims)
 
 
-def _entry(raw: Any, i: int, data_start: int, size: int, name: str) -> ArrayEntry:
-    def bad(why: str) -> FormatError:
-        return FormatError(f"{name}: array entry {i} {why}")
-
+def array_entry(raw: Any, i: int, name: str) -> tuple[dict[str, Any], ArrayEntry]:
+    """The checks every array entry passes, in a native file and an `.npz` alike: a map
+    with a str path, a known dtype, a valid shape and, for PRNG keys, a str impl over
+    uint32 data. Returns the map and the entry (offset and checksum still unset)."""
     fields = header_map(raw, f"{name}: array entry {i}")
-    path, offset, nbytes, crc = (fields.get(k) for k in ("path", "offset", "nbytes", "crc32"))
+    path, key_impl = fields.get("path"), fields.get("key_impl")
     if type(path) is not str:
-        raise bad("has no path")
+        raise FormatError(f"{name}: array entry {i} has no path")
     dtype = dtype_from_name(fields.get("dtype"), f"{name} array {path!r}")
     shape = header_shape(fields.get("shape"), f"{name}: array {path!r}")
-    if type(offset) is not int or type(nbytes) is not int or type(crc) is not bytes or len(crc) != 4:
-        raise bad(f"({path!r}) has an invalid offset, length or checksum")
-    if math.prod(shape) * dtype.itemsize != nbytes:
-        raise bad(f"({path!r}) says {nbytes} bytes, but shape {shape} of {dtype} needs {math.prod(shape) * dtype.itemsize}")
-    if offset % ALIGN or offset < data_start or offset + nbytes > size:
-        raise bad(f"({path!r}) at offset {offset} with {nbytes} bytes lies outside the data of {name} ({data_start}..{size})")
-    key_impl = fields.get("key_impl")
     if key_impl is not None and (type(key_impl) is not str or dtype != np.uint32):
-        raise bad(f"({path!r}) has an invalid key_impl")
-    return ArrayEntry(path, dtype, shape, offset, nbytes, crc, key_impl)
+        raise FormatError(f"{name}: array entry {i} ({path!r}) has an invalid key_impl")
+    return fields, ArrayEntry(path, dtype, shape, 0, math.prod(shape) * dtype.itemsize, b"", key_impl)
+
+
+def _entry(raw: Any, i: int, data_start: int, size: int, name: str) -> ArrayEntry:
+    fields, entry = array_entry(raw, i, name)
+    path, offset, nbytes, crc = entry.path, fields.get("offset"), fields.get("nbytes"), fields.get("crc32")
+    if type(offset) is not int or type(nbytes) is not int or type(crc) is not bytes or len(crc) != 4:
+        raise FormatError(f"{name}: array entry {i} ({path!r}) has an invalid offset, length or checksum")
+    if entry.nbytes != nbytes:
+        raise FormatError(
+            f"{name}: array entry {i} ({path!r}) says {nbytes} bytes, but shape {entry.shape} of {entry.dtype} needs {entry.nbytes}"
+        )
+    if offset % ALIGN or offset < data_start or offset + nbytes > size:
+        raise FormatError(
+            f"{name}: array entry {i} ({path!r}) at offset {offset} with {nbytes} bytes lies outside the data of {name} ({data_start}..{size})"
+        )
+    return dataclasses.replace(entry, offset=offset, crc32=crc)
 
 
 def _bytes_of(array: np.ndarray[Any, Any]) -> memoryview:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Union, cast
 
-from ._errors import FormatError
+from .._errors import FormatError
+from . import _tags as tags
 
 __all__ = ["outline", "printable"]
 
@@ -90,30 +91,30 @@ class _Outline:
 
     def _parts(self, fields: dict[str, Any]) -> _Parts:
         tag = fields.get("t")
-        if tag == "a":
+        if tag == tags.ARRAY:
             index = fields["i"]
             return self.arrays[index] if type(index) is int and index >= 0 else _BAD
-        if tag in ("tuple", "list"):
+        if tag in (tags.TUPLE, tags.LIST):
             items = [("", v) for v in _items(fields["v"])]
-            closing = (",)" if len(items) == 1 else ")") if tag == "tuple" else "]"
-            return ("(" if tag == "tuple" else "[", items, closing)
-        if tag in ("dict", "fdict"):
+            closing = (",)" if len(items) == 1 else ")") if tag == tags.TUPLE else "]"
+            return ("(" if tag == tags.TUPLE else "[", items, closing)
+        if tag in (tags.DICT, tags.FROZEN_DICT):
             return ("{", [(f"{printable(repr(k))}: ", v) for k, v in _pairs(fields)], "}")
-        if tag == "m":
+        if tag == tags.MODULE:
             named = cast("dict[object, Any]", _mapping(fields["f"]))
             return (f"{_name(fields['c'])}(", [(f"{_name(k)}=", v) for k, v in named.items()], ")")
-        if tag in ("node", "nt"):
+        if tag in (tags.NODE, tags.NAMEDTUPLE):
             return (f"{_name(fields['c'])}(", [(f"{_name(k)}=", v) for k, v in _pairs(fields)], ")")
-        if tag == "bm":
+        if tag == tags.METHOD:
             return (f"<method {_name(fields['c'])}.{_name(fields['n'])} of ", [("", fields["s"])], ">")
-        if tag in ("fn", "cls", "int"):
+        if tag in (tags.FUNCTION, tags.MODULE_CLASS, tags.BIG_INT):
             return _name(fields["v"])
-        if tag in ("dtype", "stype"):
+        if tag in (tags.DTYPE, tags.SCALAR_TYPE):
             return f"{_name(fields.get('ns', 'np'))}.{_name(fields['v'])}"
-        if tag == "complex":
+        if tag == tags.COMPLEX:
             real, imag = cast("list[float]", fields["v"])
             return repr(complex(real, imag))
-        if tag == "partial":
+        if tag == tags.PARTIAL:
             return ("partial(", [("", fields["f"])], ", ...)")
         return _BAD
 
