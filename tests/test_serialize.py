@@ -572,3 +572,19 @@ def test_a_dict_with_mixed_keys_loads_but_cannot_match_like() -> None:
     assert set(nox.loads(mixed)) == {1, "a"}  # without like= it is just a dict
     with pytest.raises(nox.FormatError, match="holds a tree JAX cannot flatten, so it cannot match like="):
         nox.loads(mixed, like={"a": jnp.ones(1), "b": jnp.ones(1)})
+
+
+def test_like_keeps_dtypes_exactly_as_without_it() -> None:
+    tree = {"x": np.arange(3, dtype=np.float64), "key": jax.random.key(0), "n": 2}
+    plain, placed = nox.loads(nox.dumps(tree)), nox.loads(nox.dumps(tree), like=tree)
+    for back in (plain, placed):
+        assert back["x"].dtype == np.float64 and back["x"].tolist() == [0.0, 1.0, 2.0]  # numpy without x64
+        assert jax.dtypes.issubdtype(back["key"].dtype, jax.dtypes.prng_key) and back["n"] == 2
+
+
+@pytest.mark.parametrize("tag", [["x"], {"a": 1}, 1.5, None, "zz"])
+def test_a_node_tag_that_is_not_a_known_string_is_a_format_error(tag: Any) -> None:
+    from noxjax._checkpoint._codec import decode
+
+    with pytest.raises(nox.FormatError, match=r"bad header: unknown node type .* at the root \(a node's tag is one of \['a', 'bm'"):
+        decode({"t": tag}, [])

@@ -255,9 +255,10 @@ def decode(node: object, arrays: list[Any], path: str = "", depth: int = 0, like
     if depth > MAX_DEPTH:
         raise FormatError(f"bad header: nested deeper than {MAX_DEPTH} levels at {where[:200]}...")
     fields = header_map(node, f"bad header: the node at {where}")
-    decoder = _DECODERS.get(fields.get("t"))
+    tag = fields.get("t")
+    decoder = _DECODERS.get(tag) if type(tag) is str else None
     if decoder is None:
-        raise FormatError(f"bad header: unknown node type {fields.get('t')!r} at {where}")
+        raise FormatError(f"bad header: unknown node type {tag!r} at {where} (a node's tag is one of {sorted(tags.TAGS)})")
     try:
         return decoder(fields, arrays, path, depth + 1, like)
     except FormatError:

@@ -92,7 +92,7 @@ _DTYPE_NAMES = NUMPY_DTYPE_NAMES | frozenset(
 
 def unsavable_dtype(x: Any) -> str | None:
     """Why the array `x` cannot be stored (its dtype is not one the reader accepts), or None."""
-    if _is_key(x):
+    if is_key_array(x):
         return None
     dtype = np.dtype(x.dtype)
     if str(dtype) in _DTYPE_NAMES:
@@ -157,7 +157,8 @@ class Header:
 # --------------------------------------------------------------------- writing
 
 
-def _is_key(x: Any) -> bool:
+def is_key_array(x: Any) -> bool:
+    """Whether `x` is an array of typed PRNG keys (stored as its uint32 key data)."""
     dtype: Any = getattr(x, "dtype", None)
     return dtype is not None and not isinstance(dtype, np.dtype) and bool(jnp.issubdtype(dtype, jax.dtypes.prng_key))
 
@@ -169,7 +170,7 @@ def _key_impl(x: Any) -> str:
 
 def host_array(x: Any) -> np.ndarray[Any, Any]:
     """A C-contiguous host view (on CPU) or copy of `x`; PRNG keys as their key data."""
-    if _is_key(x):
+    if is_key_array(x):
         x = jax.random.key_data(x)
     host: np.ndarray[Any, Any] = np.asarray(x)
     return host if host.flags.c_contiguous else np.array(host, order="C")
@@ -177,7 +178,7 @@ def host_array(x: Any) -> np.ndarray[Any, Any]:
 
 def _stored(x: Any) -> tuple[np.dtype[Any], tuple[int, ...], str | None]:
     """How `x` is stored: dtype, shape, and the PRNG impl for key arrays."""
-    if _is_key(x):
+    if is_key_array(x):
         return np.dtype(np.uint32), tuple(jax.random.key_data(x).shape), _key_impl(x)
     return np.dtype(x.dtype), tuple(x.shape), None
 

@@ -24,7 +24,7 @@ import jax
 import numpy as np
 
 from .._errors import ArgumentError, FormatError
-from ._format import ArrayEntry, Header, map_arrays, read_arrays, read_header, write
+from ._format import ArrayEntry, Header, is_key_array, map_arrays, read_arrays, read_header, write
 from .._jaxapi import device_put, keystr, tree_flatten_with_path, wrap_key_data
 from ._npz import ZIP_MAGIC, read_npz, write_npz
 from .._repr import dtype_shape
@@ -305,7 +305,7 @@ def _place_like(obj: Any, like: Any, name: str) -> Any:
     paths = [keystr(p) for p, _ in loaded]
     _check_paths(paths, [keystr(p) for p, _ in wanted], name)
     leaves = [_checked(x, t, p, name) for p, (_, x), (_, t) in zip(paths, loaded, wanted)]
-    arrays = [i for i, x in enumerate(leaves) if is_array(x)]
+    arrays = [i for i, x in enumerate(leaves) if is_key_array(x) or (is_array(x) and _jax_holds(np.dtype(x.dtype)))]
     shardings = [getattr(wanted[i][1], "sharding", None) for i in arrays]
     placed: list[Any] = device_put([leaves[i] for i in arrays], shardings) if arrays else []
     for i, x in zip(arrays, placed):
