@@ -25,6 +25,8 @@ import numpy as np
 import pytest
 
 import ckpt_models
+from test_format import rebuild as rebuild_header
+from test_format import split as split_header
 import noxjax as nox
 
 TESTS = Path(__file__).resolve().parent
@@ -588,3 +590,18 @@ def test_a_node_tag_that_is_not_a_known_string_is_a_format_error(tag: Any) -> No
 
     with pytest.raises(nox.FormatError, match=r"bad header: unknown node type .* at the root \(a node's tag is one of \['a', 'bm'"):
         decode({"t": tag}, [])
+
+
+def test_paths_under_a_long_key_cost_no_memory_per_node() -> None:
+    long_key = "k" * 200_000
+    tree = {long_key: list(range(20_000))}  # eager paths: 20,000 copies of the key, 4 GB
+    tracemalloc.start()
+    data = nox.dumps(tree)
+    back = nox.loads(data)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert back == tree and peak < 50 * 2**20, peak
+    header, _ = split_header(data)
+    header["tree"]["v"][0]["v"][-1] = {"t": "zz"}
+    with pytest.raises(nox.FormatError, match=r"unknown node type 'zz' at \['kkkkk.*\.\.\..*kkkk'\]\[19999\] \(a node"):
+        nox.loads(rebuild_header(header, data))

@@ -25,6 +25,7 @@ from .._frozendict import FrozenDict
 from .._jaxapi import Tracer, flatten_one_level_with_path, is_leaf_treedef, keystr
 from .._method import BoundMethod, MethodDescriptor
 from . import _tags as tags
+from ._keypath import ROOT, Path
 from ._format import dtype_from_name, header_map, unsavable_dtype
 from .._module import from_fields
 from .._pytree import class_info
@@ -47,7 +48,7 @@ def encode(obj: Any) -> tuple[Any, list[tuple[str, Any]], list[str]]:
     """
     encoder = _Encoder()
     with stack_room():
-        tree = encoder.encode(obj, "")
+        tree = encoder.encode(obj, ROOT)
     return tree, encoder.arrays, encoder.warnings
 
 
@@ -74,10 +75,10 @@ class _Encoder:
         self.warnings: list[str] = []
         self.depth = 0
 
-    def encode(self, x: Any, path: str) -> Any:
+    def encode(self, x: Any, path: Path) -> Any:
         if self.depth >= MAX_DEPTH:
             raise SaveError(
-                f"cannot save {path[:200]}...: it is nested {MAX_DEPTH} levels deep, deeper than "
+                f"cannot save {path}: it is nested {MAX_DEPTH} levels deep, deeper than "
                 f"nox.load reads; flatten the structure (a list of lists of ... into one list)"
             )
         self.depth += 1
@@ -86,7 +87,7 @@ class _Encoder:
         finally:
             self.depth -= 1
 
-    def node(self, x: Any, path: str) -> Any:
+    def node(self, x: Any, path: Path) -> Any:
         tp: type = x.__class__
         if is_array(x):
             return self.array(x, path)
@@ -99,7 +100,7 @@ class _Encoder:
         if tp is complex:
             return {"t": tags.COMPLEX, "v": [x.real, x.imag]}
         if tp is tuple or tp is list:
-            return {"t": tags.TUPLE if tp is tuple else tags.LIST, "v": [self.encode(v, f"{path}[{i}]") for i, v in enumerate(x)]}
+            return {"t": tags.TUPLE if tp is tuple else tags.LIST, "v": [self.encode(v, path + f"[{i}]") for i, v in enumerate(x)]}
         if tp is dict or tp is FrozenDict:
             return self.mapping(x, path)
         if tp is BoundMethod:
@@ -117,24 +118,24 @@ class _Encoder:
             return self.partial(x, path)
         if is_namedtuple_class(tp):
             names: tuple[str, ...] = tp.__dict__["_fields"]
-            values = [self.encode(v, f"{path}.{name}") for name, v in zip(names, x)]
+            values = [self.encode(v, path + f".{name}") for name, v in zip(names, x)]
             return {"t": tags.NAMEDTUPLE, "c": _qualified_name(tp), "k": list(names), "v": values}
         pairs, node_def = flatten_one_level_with_path(x)
         if is_leaf_treedef(node_def):
             raise SaveError(_unsavable(path, x))
         keys = [keystr(p) for p, _ in pairs]
-        values = [self.encode(child, f"{path}{k}") for k, (_, child) in zip(keys, pairs)]
+        values = [self.encode(child, path + k) for k, (_, child) in zip(keys, pairs)]
         return {"t": tags.NODE, "c": _qualified_name(tp), "k": keys, "v": values}
 
-    def partial(self, x: functools.partial[Any], path: str) -> Any:
+    def partial(self, x: functools.partial[Any], path: Path) -> Any:
         name = function_name(x.func)
         if name is None:
-            raise SaveError(_unsavable(f"{path}.func", x.func))
-        args = self.encode(tuple(x.args), f"{path}.args")
-        keywords = self.mapping(dict(x.keywords), f"{path}.keywords")
+            raise SaveError(_unsavable(path + ".func", x.func))
+        args = self.encode(tuple(x.args), path + ".args")
+        keywords = self.mapping(dict(x.keywords), path + ".keywords")
         return {"t": tags.PARTIAL, "f": {"t": tags.FUNCTION, "v": name}, "a": args, "k": keywords}
 
-    def array(self, x: Any, path: str) -> Any:
+    def array(self, x: Any, path: Path) -> Any:
         if isinstance(x, Tracer):
             raise SaveError(f"cannot save {path or 'the root'}: it is a tracer; save outside jit/grad/vmap")
         if isinstance(x, jax.ShapeDtypeStruct):
@@ -142,23 +143,23 @@ class _Encoder:
         why = unsavable_dtype(x)
         if why is not None:
             raise SaveError(f"cannot save {path or 'the root'}: {why}")
-        self.arrays.append((path, x))
+        self.arrays.append((path.full(), x))
         return {"t": tags.ARRAY, "i": len(self.arrays) - 1}
 
-    def mapping(self, x: Mapping[Any, Any], path: str) -> Any:
+    def mapping(self, x: Mapping[Any, Any], path: Path) -> Any:
         for k in x:
             if type(k) is str:
-                _utf8(k, f"{path}[{k!r}] (the key)")
+                _utf8(k, path + f"[{k!r}] (the key)")
             elif type(k) is not int or not _INT64[0] <= k <= _INT64[1]:
                 raise SaveError(
                     f"cannot save {path or 'the root'}: dict key {k!r} is not a str or an int of at most "
                     f"64 bits; use str keys"
                 )
         keys = list(x)
-        values = [self.encode(x[k], f"{path}[{k!r}]") for k in keys]
+        values = [self.encode(x[k], path + f"[{k!r}]") for k in keys]
         return {"t": tags.FROZEN_DICT if type(x) is FrozenDict else tags.DICT, "k": keys, "v": values}
 
-    def module(self, x: Any, path: str) -> Any:
+    def module(self, x: Any, path: Path) -> Any:
         cls: type = x.__class__
         info = class_info(cls)
         local = "<locals>" in cls.__qualname__
@@ -168,10 +169,10 @@ class _Encoder:
                 f"so only this program can load the file; give it a stable name: "
                 f"@nox.module(name='pkg.{cls.__name__}') or class {cls.__name__}(nox.Module, name=...)"
             )
-        fields = {n: self.encode(getattr(x, n), f"{path}.{n}") for n in info.names}
+        fields = {n: self.encode(getattr(x, n), path + f".{n}") for n in info.names}
         return {"t": tags.MODULE, "c": info.name, "f": fields}
 
-    def method(self, x: BoundMethod, path: str) -> Any:
+    def method(self, x: BoundMethod, path: Path) -> Any:
         fn = x.__func__
         owner = next(
             (
@@ -183,10 +184,10 @@ class _Encoder:
         )
         if owner is None or not is_module_class(owner):
             raise SaveError(f"cannot save {path or 'the root'}: method {fn.__qualname__} is not found by name on its class")
-        return {"t": tags.METHOD, "c": class_info(owner).name, "n": fn.__name__, "s": self.encode(x.__self__, f"{path}.__self__")}
+        return {"t": tags.METHOD, "c": class_info(owner).name, "n": fn.__name__, "s": self.encode(x.__self__, path + ".__self__")}
 
 
-def _utf8(x: str, path: str) -> str:
+def _utf8(x: str, path: Path) -> str:
     try:
         x.encode("utf-8")
     except UnicodeEncodeError as e:
@@ -197,7 +198,7 @@ def _utf8(x: str, path: str) -> str:
     return x
 
 
-def _unsavable(path: str, x: Any) -> str:
+def _unsavable(path: Path, x: Any) -> str:
     return (
         f"cannot save {path or 'the root'} = {x!r}: files hold arrays, modules, JSON-like "
         f"data and registered functions only. Register a function with "
@@ -219,7 +220,7 @@ def _jnp_scalar_type(name: str) -> Any:
     return value
 
 
-def _encode_scalar_type(x: type[Any], path: str) -> Any:
+def _encode_scalar_type(x: type[Any], path: Path) -> Any:
     if is_module_class(x):
         return {"t": tags.MODULE_CLASS, "v": class_info(x).name}
     if x in (bool, int, float, complex):
@@ -243,7 +244,7 @@ Node = dict[str, Any]
 NO_LIKE: Any = object()  # nothing in like= at this position
 
 
-def decode(node: object, arrays: list[Any], path: str = "", depth: int = 0, like: Any = NO_LIKE) -> Any:
+def decode(node: object, arrays: list[Any], path: Path | None = None, depth: int = 0, like: Any = NO_LIKE) -> Any:
     """Rebuild an object from `encode`'s tree; FormatError names the bad path.
 
     `like` is the part of `nox.load(like=...)` at this position: it supplies the
@@ -251,10 +252,11 @@ def decode(node: object, arrays: list[Any], path: str = "", depth: int = 0, like
     """
     if node is None or type(node) in (bool, int, float, str):
         return node
+    path = ROOT if path is None else path
     where = path or "the root"
     if depth > MAX_DEPTH:
-        raise FormatError(f"bad header: nested deeper than {MAX_DEPTH} levels at {where[:200]}...")
-    fields = header_map(node, f"bad header: the node at {where}")
+        raise FormatError(f"bad header: nested deeper than {MAX_DEPTH} levels at {where}")
+    fields = _node_map(node, "the node", path)
     tag = fields.get("t")
     decoder = _DECODERS.get(tag) if type(tag) is str else None
     if decoder is None:
@@ -267,32 +269,39 @@ def decode(node: object, arrays: list[Any], path: str = "", depth: int = 0, like
         raise FormatError(f"bad header at {where}: {type(e).__name__}: {e}") from None
 
 
-def _list(value: object, path: str) -> list[object]:
+def _node_map(value: object, what: str, path: Path) -> dict[str, Any]:
+    """`value` as a map; the message (and so the path's text) is made only on error."""
+    if type(value) is not dict:
+        raise FormatError(f"bad header: {what} at {path or 'the root'} is not a map")
+    return cast("dict[str, Any]", value)
+
+
+def _list(value: object, path: Path) -> list[object]:
     if not isinstance(value, list):
         raise FormatError(f"bad header: expected a list at {path or 'the root'}")
     return cast("list[object]", value)
 
 
-def _decode_items(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> list[Any]:
+def _decode_items(node: Node, arrays: list[Any], path: Path, depth: int, like: Any) -> list[Any]:
     values = _list(node["v"], path)
     likes: tuple[Any, ...] = tuple(cast("tuple[Any, ...]", like)) if isinstance(like, (tuple, list)) else ()
     if len(likes) != len(values):
         likes = (NO_LIKE,) * len(values)
-    return [decode(v, arrays, f"{path}[{i}]", depth, child) for i, (v, child) in enumerate(zip(values, likes))]
+    return [decode(v, arrays, path + f"[{i}]", depth, child) for i, (v, child) in enumerate(zip(values, likes))]
 
 
-def _decode_dict(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
+def _decode_dict(node: Node, arrays: list[Any], path: Path, depth: int, like: Any) -> Any:
     keys, values = _list(node["k"], path), _list(node["v"], path)
     if len(keys) != len(values) or any(type(k) is not str and type(k) is not int for k in keys):
         raise FormatError(f"bad header: malformed dict at {path or 'the root'}")
     likes: Mapping[Any, Any] = like if isinstance(like, Mapping) else {}  # pyright: ignore[reportUnknownVariableType]
-    out = {k: decode(v, arrays, f"{path}[{k!r}]", depth, likes.get(k, NO_LIKE)) for k, v in zip(keys, values)}
+    out = {k: decode(v, arrays, path + f"[{k!r}]", depth, likes.get(k, NO_LIKE)) for k, v in zip(keys, values)}
     return FrozenDict(out) if node["t"] == tags.FROZEN_DICT else out
 
 
-def _decode_module(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
+def _decode_module(node: Node, arrays: list[Any], path: Path, depth: int, like: Any) -> Any:
     cls = _class(node["c"], path)
-    fields = header_map(node["f"], f"bad header: the fields at {path or 'the root'}")
+    fields = _node_map(node["f"], "the fields", path)
     expected = class_info(cls).names
     if set(fields) != set(expected):
         missing = sorted(set(expected) - set(fields))
@@ -303,10 +312,10 @@ def _decode_module(node: Node, arrays: list[Any], path: str, depth: int, like: A
             f"{extra or 'none'}. Load with the class definition the file was saved with."
         )
     likes: dict[str, Any] = like.__dict__ if type(like) is cls else {}
-    return from_fields(cls, {n: decode(fields[n], arrays, f"{path}.{n}", depth, likes.get(n, NO_LIKE)) for n in expected})
+    return from_fields(cls, {n: decode(fields[n], arrays, path + f".{n}", depth, likes.get(n, NO_LIKE)) for n in expected})
 
 
-def _class(name: object, path: str) -> type[Any]:
+def _class(name: object, path: Path) -> type[Any]:
     cls = class_by_name(name) if isinstance(name, str) else None
     if cls is None:
         module = str(name).split(":")[0]
@@ -317,17 +326,17 @@ def _class(name: object, path: str) -> type[Any]:
     return cls
 
 
-def _decode_method(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
+def _decode_method(node: Node, arrays: list[Any], path: Path, depth: int, like: Any) -> Any:
     cls = _class(node["c"], path)
     name = node["n"]
     descriptor = cls.__dict__.get(name) if isinstance(name, str) else None
     if not isinstance(descriptor, MethodDescriptor):
         raise FormatError(f"unknown method {name!r} of {cls.__qualname__} at {path or 'the root'}")
-    instance = decode(node["s"], arrays, f"{path}.__self__", depth, getattr(like, "__self__", NO_LIKE))
+    instance = decode(node["s"], arrays, path + ".__self__", depth, getattr(like, "__self__", NO_LIKE))
     return descriptor.__get__(instance, cls)
 
 
-def _decode_function(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
+def _decode_function(node: Node, arrays: list[Any], path: Path, depth: int, like: Any) -> Any:
     name = node["v"]
     fn = function_by_name(name) if isinstance(name, str) else None
     if fn is None:
@@ -338,7 +347,7 @@ def _decode_function(node: Node, arrays: list[Any], path: str, depth: int, like:
     return fn
 
 
-def _decode_scalar_type(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
+def _decode_scalar_type(node: Node, arrays: list[Any], path: Path, depth: int, like: Any) -> Any:
     namespace, name = node["ns"], node["v"]
     if not isinstance(namespace, str) or namespace not in _SCALAR_TYPES or not isinstance(name, str):
         raise FormatError(f"bad header: unknown scalar type {name!r} at {path or 'the root'}")
@@ -348,40 +357,40 @@ def _decode_scalar_type(node: Node, arrays: list[Any], path: str, depth: int, li
         raise FormatError(f"bad header: unknown scalar type {name!r} at {path or 'the root'}") from None
 
 
-def _decode_array(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
+def _decode_array(node: Node, arrays: list[Any], path: Path, depth: int, like: Any) -> Any:
     i = node["i"]
     if type(i) is not int or not 0 <= i < len(arrays):
         raise FormatError(f"bad header: array index {i!r} out of range at {path or 'the root'}")
     return arrays[i]
 
 
-def _decode_int(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> int:
+def _decode_int(node: Node, arrays: list[Any], path: Path, depth: int, like: Any) -> int:
     value = node["v"]
     if not isinstance(value, str) or not value.lstrip("-").isdigit() or len(value) > 4300:
         raise FormatError(f"bad header: malformed int at {path or 'the root'}")
     return int(value)
 
 
-def _decode_complex(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> complex:
+def _decode_complex(node: Node, arrays: list[Any], path: Path, depth: int, like: Any) -> complex:
     parts = _list(node["v"], path)
     if len(parts) != 2 or any(type(p) is not float for p in parts):
         raise FormatError(f"bad header: malformed complex at {path or 'the root'}")
     return complex(cast(float, parts[0]), cast(float, parts[1]))
 
 
-def _decode_tuple(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> tuple[Any, ...]:
+def _decode_tuple(node: Node, arrays: list[Any], path: Path, depth: int, like: Any) -> tuple[Any, ...]:
     return tuple(_decode_items(node, arrays, path, depth, like))
 
 
-def _decode_class(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
+def _decode_class(node: Node, arrays: list[Any], path: Path, depth: int, like: Any) -> Any:
     return _class(node["v"], path)
 
 
-def _decode_dtype(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
-    return dtype_from_name(node["v"], path)
+def _decode_dtype(node: Node, arrays: list[Any], path: Path, depth: int, like: Any) -> Any:
+    return dtype_from_name(node["v"], str(path))
 
 
-def _decode_node(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
+def _decode_node(node: Node, arrays: list[Any], path: Path, depth: int, like: Any) -> Any:
     """A registered pytree that is not a module: its class comes from `like=`."""
     name, keys, values = node["c"], _list(node["k"], path), _list(node["v"], path)
     where = path or "the root"
@@ -399,11 +408,11 @@ def _decode_node(node: Node, arrays: list[Any], path: str, depth: int, like: Any
             f"{where} does not match like=: the file has an instance of {name} with children {keys}, "
             f"like= has an instance of {_qualified_name(like_class)} with children {like_keys}"
         )
-    children = [decode(v, arrays, f"{path}{k}", depth, c) for k, v, (_, c) in zip(keys, values, pairs)]
+    children = [decode(v, arrays, path + k, depth, c) for k, v, (_, c) in zip(keys, values, pairs)]
     return like_def.unflatten(children)
 
 
-def _decode_namedtuple(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
+def _decode_namedtuple(node: Node, arrays: list[Any], path: Path, depth: int, like: Any) -> Any:
     """A namedtuple (an optax state): its class is looked up, never imported or called."""
     name, keys, values = node["c"], _list(node["k"], path), _list(node["v"], path)
     where = path or "the root"
@@ -418,25 +427,25 @@ def _decode_namedtuple(node: Node, arrays: list[Any], path: str, depth: int, lik
     if fields != keys or len(values) != len(keys):
         raise FormatError(f"{cls.__qualname__} at {where} has fields {fields}, the file has {keys}")
     likes = tuple(like) if type(like) is cls else (NO_LIKE,) * len(keys)
-    children = [decode(v, arrays, f"{path}.{k}", depth, c) for k, v, c in zip(keys, values, likes)]
+    children = [decode(v, arrays, path + f".{k}", depth, c) for k, v, c in zip(keys, values, likes)]
     rebuilt: tuple[Any, ...] = tuple.__new__(cls, children)  # pyright: ignore[reportUnknownMemberType]
     return rebuilt
 
 
-def _decode_partial(node: Node, arrays: list[Any], path: str, depth: int, like: Any) -> Any:
-    fn = header_map(node["f"], f"bad header: the function of the partial at {path or 'the root'}")
+def _decode_partial(node: Node, arrays: list[Any], path: Path, depth: int, like: Any) -> Any:
+    fn = _node_map(node["f"], "the function of the partial", path)
     if fn.get("t") != tags.FUNCTION:
         raise FormatError(f"bad header: a partial's function must be a registered function at {path or 'the root'}")
-    args = _decode_tuple(header_map(node["a"], "bad header: partial args"), arrays, f"{path}.args", depth, NO_LIKE)
-    keywords = _decode_dict(header_map(node["k"], "bad header: partial keywords"), arrays, f"{path}.keywords", depth, NO_LIKE)
-    return functools.partial(decode(fn, arrays, f"{path}.func", depth), *args, **keywords)
+    args = _decode_tuple(header_map(node["a"], "bad header: partial args"), arrays, path + ".args", depth, NO_LIKE)
+    keywords = _decode_dict(header_map(node["k"], "bad header: partial keywords"), arrays, path + ".keywords", depth, NO_LIKE)
+    return functools.partial(decode(fn, arrays, path + ".func", depth), *args, **keywords)
 
 
 def _qualified_name(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
-_DECODERS: dict[object, Callable[[Node, list[Any], str, int, Any], Any]] = {
+_DECODERS: dict[object, Callable[[Node, list[Any], Path, int, Any], Any]] = {
     tags.ARRAY: _decode_array,
     tags.TUPLE: _decode_tuple,
     tags.LIST: _decode_items,
