@@ -11,10 +11,10 @@ import functools
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 
-__all__ = ["Checksum", "crc32_combine"]
+__all__ = ["Checksum", "crc32_combine", "CHUNK", "INLINE"]
 
 CHUNK = 2 << 20
-_INLINE = 1 << 20
+INLINE = 1 << 20  # smaller buffers are checked on the calling thread
 _POLY = 0xEDB88320  # reflected crc32 polynomial
 
 
@@ -70,7 +70,7 @@ class Checksum:
     def update(self, data: memoryview) -> None:
         """Add the next part; `data` must stay unchanged until `value()` returns."""
         n = data.nbytes
-        if n < _INLINE:
+        if n < INLINE:
             self._parts.append((zlib.crc32(data), n))
             return
         for start in range(0, n, CHUNK):

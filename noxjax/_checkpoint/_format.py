@@ -16,7 +16,6 @@ huge allocation.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import io
 import math
@@ -34,7 +33,7 @@ import ml_dtypes
 import msgpack  # type: ignore[import-untyped]  # pyright: ignore[reportMissingTypeStubs]
 import numpy as np
 
-from ._checksum import CHUNK, Checksum
+from ._checksum import CHUNK, INLINE, Checksum
 from .._errors import FormatError
 
 __all__ = [
@@ -382,15 +381,16 @@ def header_shape(value: object, what: str) -> tuple[int, ...]:
     dims = tuple(cast("list[object]", value))
     if len(dims) > 64:
         raise FormatError(f"{what} has an invalid shape {value!r}")
-    if any(type(d) is not int or not 0 <= d < _MAX_DIM for d in dims):
-        raise FormatError(f"{what} has an invalid shape {value!r} (dimensions are ints from 0 to 2**48)")
+    for d in dims:
+        if type(d) is not int or not 0 <= d < _MAX_DIM:
+            raise FormatError(f"{what} has an invalid shape {value!r} (dimensions are ints from 0 to 2**48)")
     return cast(tuple[int, ...], dims)
 
 
-def array_entry(raw: Any, i: int, name: str) -> tuple[dict[str, Any], ArrayEntry]:
+def array_entry(raw: Any, i: int, name: str, offset: int = 0, crc32: bytes = b"") -> tuple[dict[str, Any], ArrayEntry]:
     """The checks every array entry passes, in a native file and an `.npz` alike: a map
     with a str path, a known dtype, a valid shape and, for PRNG keys, a str impl over
-    uint32 data. Returns the map and the entry (offset and checksum still unset)."""
+    uint32 data. Returns the map and the entry, with `offset` and `crc32` as given."""
     fields = header_map(raw, f"{name}: array entry {i}")
     path, key_impl = fields.get("path"), fields.get("key_impl")
     if type(path) is not str:
@@ -399,12 +399,14 @@ def array_entry(raw: Any, i: int, name: str) -> tuple[dict[str, Any], ArrayEntry
     shape = header_shape(fields.get("shape"), f"{name}: array {path!r}")
     if key_impl is not None and (type(key_impl) is not str or dtype != np.uint32):
         raise FormatError(f"{name}: array entry {i} ({path!r}) has an invalid key_impl")
-    return fields, ArrayEntry(path, dtype, shape, 0, math.prod(shape) * dtype.itemsize, b"", key_impl)
+    return fields, ArrayEntry(path, dtype, shape, offset, math.prod(shape) * dtype.itemsize, crc32, key_impl)
 
 
 def _entry(raw: Any, i: int, data_start: int, size: int, name: str) -> ArrayEntry:
-    fields, entry = array_entry(raw, i, name)
-    path, offset, nbytes, crc = entry.path, fields.get("offset"), fields.get("nbytes"), fields.get("crc32")
+    fields = header_map(raw, f"{name}: array entry {i}")
+    offset, nbytes, crc = fields.get("offset"), fields.get("nbytes"), fields.get("crc32")
+    _, entry = array_entry(fields, i, name, offset if type(offset) is int else 0, crc if type(crc) is bytes else b"")
+    path = entry.path
     if type(offset) is not int or type(nbytes) is not int or type(crc) is not bytes or len(crc) != 4:
         raise FormatError(f"{name}: array entry {i} ({path!r}) has an invalid offset, length or checksum")
     if entry.nbytes != nbytes:
@@ -415,7 +417,7 @@ def _entry(raw: Any, i: int, data_start: int, size: int, name: str) -> ArrayEntr
         raise FormatError(
             f"{name}: array entry {i} ({path!r}) at offset {offset} with {nbytes} bytes lies outside the data of {name} ({data_start}..{size})"
         )
-    return dataclasses.replace(entry, offset=offset, crc32=crc)
+    return entry
 
 
 def _bytes_of(array: np.ndarray[Any, Any]) -> memoryview:
@@ -436,26 +438,33 @@ def read_arrays(f: IO[bytes], header: Header, verify: bool, name: str = "the fil
     checksums run on worker threads while the next bytes are read; a mismatch
     raises after the last array, before anything is built from them.
     """
-    pending: list[tuple[ArrayEntry, Checksum]] = []
+    pending: list[tuple[ArrayEntry, Checksum | int]] = []
     for run in _runs(header.arrays):
         first = run[0].offset
         buffer = _read_span(f, run, name)
         for entry in run:
             view = buffer[entry.offset - first : entry.offset - first + entry.nbytes]
-            checksum = Checksum()
             if verify:
-                checksum.update(view.data)
-            pending.append((entry, checksum))
+                pending.append((entry, _checksum(view.data)))
             array: np.ndarray[Any, Any] = np.ndarray(entry.shape, entry.dtype, buffer=view)
             array.flags.writeable = False
             yield array
     if verify:
         for entry, checksum in pending:
-            if _CRC.pack(checksum.value()) != entry.crc32:
+            if _CRC.pack(checksum if isinstance(checksum, int) else checksum.value()) != entry.crc32:
                 raise FormatError(
                     f"{name}: the checksum of array {entry.path!r} (offset {entry.offset}, {entry.nbytes} bytes) "
                     f"does not match; the file is corrupt. verify=False skips checks, at your own risk"
                 )
+
+
+def _checksum(data: memoryview) -> Checksum | int:
+    """The crc32 of a small buffer at once; of a large one, on worker threads."""
+    if data.nbytes < INLINE:
+        return zlib.crc32(data)
+    checksum = Checksum()
+    checksum.update(data)
+    return checksum
 
 
 def _runs(entries: Sequence[ArrayEntry]) -> Iterator[list[ArrayEntry]]:
