@@ -162,8 +162,10 @@ def _post_init(user: Callable[..., None] | None) -> Callable[..., None]:
     return __post_init__
 
 
-def _user_post_init(cls: type, snapshot: dict[str, Any]) -> Callable[..., None] | None:
-    found: Any = snapshot.get("__post_init__", getattr(cls, "__post_init__", None))
+def _user_post_init(cls: type) -> Callable[..., None] | None:
+    """The user's `__post_init__`, the class's own or inherited (unwrapped from a
+    parent module's generated one, so a module is finalized once)."""
+    found: Any = getattr(cls, "__post_init__", None)
     user: Callable[..., None] | None = getattr(found, "__nox_user__", found)
     return user
 
@@ -202,7 +204,7 @@ def _getattr(self: Any, name: str) -> Any:
     """Only reached when normal lookup fails: explain a module that is not built yet."""
     if name == FLAT:
         raise NotBuiltError(MSG_NOT_BUILT.format(cls=type(self).__qualname__))
-    raise AttributeError(f"{type(self).__qualname__!r} object has no attribute {name!r}", name=name, obj=self)
+    raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
 
 
 def _delattr(self: Any, name: str) -> None:
@@ -297,7 +299,7 @@ def _make_module(cls: type, kw_only: bool, name: str | None, auto: bool) -> None
         parent_init = _inherited_init(cls, snapshot)
         generated = parent_init is None and "__init__" not in snapshot
         if generated:
-            setattr(cls, "__post_init__", _post_init(_user_post_init(cls, snapshot)))
+            setattr(cls, "__post_init__", _post_init(_user_post_init(cls)))
         dataclasses.dataclass(frozen=True, eq=False, repr=False, kw_only=kw_only, init=parent_init is None)(cls)
     except (TypeError, ValueError) as e:
         if auto and Module not in cls.__mro__:  # a decorator may still give the options it needs

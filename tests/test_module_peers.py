@@ -218,3 +218,55 @@ def test_unresolvable_forward_references_keep_their_annotations() -> None:
     assert Node(1, Node(2)).child == Node(2)
     assert [f.type for f in dataclasses.fields(Node)] == ["int", "Node | None"]
     assert [f.type for f in dataclasses.fields(Act)] == [jax.Array, Any, tuple[Any, ...]]
+
+
+def test_a_missing_attribute_is_pythons_attribute_error() -> None:
+    class Small(nox.Module):
+        a: int = 1
+
+    m = Small()
+    with pytest.raises(AttributeError, match=r"^'Small' object has no attribute 'nope'$") as info:
+        m.nope  # type: ignore[attr-defined]  # noqa: B018
+    assert info.value.name == "nope" and info.value.obj is m and not hasattr(m, "nope")
+
+
+def test_an_inherited_post_init_validates_subclasses_once() -> None:
+    calls: list[str] = []
+
+    class Checked(nox.Module):
+        w: jax.Array
+
+        def __post_init__(self) -> None:
+            calls.append(type(self).__name__)
+            if (self.w < 0).any():
+                raise ValueError("w must be non-negative")
+
+    class Wider(Checked):
+        extra: int = 0
+
+    assert Wider(jnp.ones(1), 2).extra == 2 and calls == ["Wider"]
+    with pytest.raises(ValueError, match="w must be non-negative"):
+        Wider(-jnp.ones(1))
+
+
+def test_an_overridden_default_keeps_the_fields_options() -> None:
+    import dataclasses
+
+    class Base(nox.Module):
+        w: jax.Array
+        hidden: int = nox.field(default=1, repr=False)
+        rate: float = nox.field(default=0.5, static=False, tags=("lr",), metadata={"unit": "1/step"})
+        mode: str = nox.field(default="a", kw_only=True)
+
+    class Sub(Base):
+        hidden = 2
+        rate = 0.25
+        mode = nox.field(default="b", kw_only=True)
+
+    m = Sub(jnp.ones(1))
+    assert (m.hidden, m.rate, m.mode) == (2, 0.25, "b") and "hidden" not in repr(m)
+    assert [f.type for f in dataclasses.fields(Sub)] == [f.type for f in dataclasses.fields(Base)]
+    keys = {k[0].name: k[0] for k, _ in jax.tree_util.tree_flatten_with_path(m)[0]}
+    assert keys["rate"].tags == ("lr",) and dict(keys["rate"].metadata) == {"unit": "1/step"}
+    with pytest.raises(TypeError):
+        Sub(jnp.ones(1), 3, 0.1, "c")  # type: ignore[misc]  # mode stays keyword-only
