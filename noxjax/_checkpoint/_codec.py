@@ -318,12 +318,16 @@ def _decode_module(node: Node, arrays: list[Any], path: Path, depth: int, like: 
 def _class(name: object, path: Path) -> type[Any]:
     cls = class_by_name(name) if isinstance(name, str) else None
     if cls is None:
-        module = str(name).split(":")[0]
-        raise FormatError(
-            f"unknown module class {name!r} at {path or 'the root'}: noxjax never imports code "
-            f"from a file; import the module that defines it (e.g. `import {module}`) before loading"
-        )
+        raise _unknown_class("module class", name, path)
     return cls
+
+
+def _unknown_class(kind: str, name: object, path: Path) -> FormatError:
+    module = str(name).split(":")[0]
+    return FormatError(
+        f"unknown {kind} {name!r} at {path or 'the root'}: noxjax never imports code "
+        f"from a file; import the module that defines it (e.g. `import {module}`) before loading"
+    )
 
 
 def _decode_method(node: Node, arrays: list[Any], path: Path, depth: int, like: Any) -> Any:
@@ -418,11 +422,7 @@ def _decode_namedtuple(node: Node, arrays: list[Any], path: Path, depth: int, li
     where = path or "the root"
     cls = find_namedtuple_class(name) if isinstance(name, str) else None
     if cls is None:
-        module = str(name).split(":")[0]
-        raise FormatError(
-            f"unknown namedtuple class {name!r} at {where}: noxjax never imports code from a file; "
-            f"import the module that defines it (e.g. `import {module}`) before loading"
-        )
+        raise _unknown_class("namedtuple class", name, path)
     fields: list[str] = list(cls.__dict__["_fields"])
     if fields != keys or len(values) != len(keys):
         raise FormatError(f"{cls.__qualname__} at {where} has fields {fields}, the file has {keys}")
