@@ -605,3 +605,24 @@ def test_paths_under_a_long_key_cost_no_memory_per_node() -> None:
     header["tree"]["v"][0]["v"][-1] = {"t": "zz"}
     with pytest.raises(nox.FormatError, match=r"unknown node type 'zz' at \['kkkkk.*\.\.\..*kkkk'\]\[19999\] \(a node"):
         nox.loads(rebuild_header(header, data))
+
+
+def test_a_dtype_this_jaxlib_cannot_hold_loads_as_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from noxjax._checkpoint import _serialize
+
+    data = nox.dumps({"narrow": jnp.zeros(3, jnp.bfloat16), "wide": jnp.ones(2)})
+    real = _serialize.device_put
+
+    def no_bfloat16(x: Any, *args: Any) -> Any:
+        if getattr(x, "dtype", None) == jnp.bfloat16:
+            raise TypeError("this jaxlib has no bfloat16")
+        return real(x, *args)
+
+    monkeypatch.setattr(_serialize, "device_put", no_bfloat16)
+    _serialize._holds.cache_clear()
+    try:
+        back = nox.loads(data)
+    finally:
+        _serialize._holds.cache_clear()
+    assert isinstance(back["narrow"], np.ndarray) and back["narrow"].dtype == jnp.bfloat16
+    assert isinstance(back["wide"], jax.Array)
