@@ -176,19 +176,18 @@ def test_a_bound_transform_has_one_treedef_per_method() -> None:
     assert jax.tree.structure(m.loss) != jax.tree.structure(m.loss_aux)
 
 
-class Twice(Wrapper, name="tests.Twice"):
-    """Applies `fn` twice."""
-
-    def __call__(self, *args: Any) -> Any:
-        return self.fn(self.fn(*args))
-
-
 def increment(x: Any) -> Any:
     """Adds one."""
     return x + 1
 
 
 def test_a_new_transform_on_wrapper_gets_metadata_and_binding() -> None:
+    class Twice(Wrapper):  # made while the test runs, so Wrapper.__init_subclass__ runs now
+        """Applies `fn` twice."""
+
+        def __call__(self, *args: Any) -> Any:
+            return self.fn(self.fn(*args))
+
     twice = Twice(increment)
     assert Twice.__doc__ == "Applies `fn` twice." and twice.__doc__ == "Adds one."
     assert (twice.__name__, twice.__qualname__, twice.__module__) == ("increment", "increment", __name__)
