@@ -180,3 +180,51 @@ def test_saving_an_unregistered_function_names_it(tmp_path: Any) -> None:
     with pytest.raises(nox.FormatError, match=r"cannot save \.fn = <function .*<lambda>.*register_function"):
         nox.save(tmp_path / "bad.nox", nox.Jit(lambda x: x))
     assert not list(tmp_path.iterdir())
+
+
+class Apply(nox.Module):
+    w: jax.Array
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return self.w * x
+
+
+class Scaled(nox.Module):
+    w: jax.Array
+    rate: float = nox.field(default=0.5, static=False)  # a Python float child
+
+
+def _loss(m: Scaled, x: jax.Array, *, scale: jax.Array) -> jax.Array:
+    return (m.w * x).sum() * m.rate * scale
+
+
+def test_grad_and_value_and_grad_pass_keyword_arguments_and_differentiate_float_fields() -> None:
+    m, x = Scaled(jnp.array([[1.0, 2.0]])), jnp.ones((1, 2))
+    grads = nox.grad(_loss)(m, x, scale=jnp.float32(2.0))
+    assert grads.w.tolist() == [[1.0, 1.0]] and float(grads.rate) == 6.0  # the float field is differentiated
+    value, grads = nox.value_and_grad(_loss, wrt="w")(m, x, scale=jnp.float32(2.0))
+    assert float(value) == 3.0 and grads.rate is None and grads.w.tolist() == [[1.0, 1.0]]
+    matrices = nox.grad(_loss, wrt=lambda path, leaf: nox.is_array(leaf) and leaf.ndim == 2)(m, x, scale=jnp.float32(1.0))
+    assert matrices.rate is None and matrices.w.shape == (1, 2)
+
+    @nox.value_and_grad(has_aux=True)
+    def with_aux(model: Scaled) -> tuple[jax.Array, str]:
+        return model.w.sum(), "aux"
+
+    (total, aux), _ = with_aux(m)
+    assert float(total) == 3.0 and aux == "aux"
+
+
+def test_vmap_maps_keyword_arguments_tuple_axes_and_its_function() -> None:
+    xs, scales = jnp.arange(6.0).reshape(3, 2), jnp.arange(3.0)
+    out = nox.vmap(lambda x, *, s: x * s)(xs, s=scales)
+    assert out.tolist() == [[0.0, 0.0], [2.0, 3.0], [8.0, 10.0]]
+    stacked = nox.stack([Scaled(jnp.full((2,), float(i))) for i in range(3)])
+    per_member = nox.vmap(lambda m, x, *, s: m.w * x * s, in_axes=(0, None), fn_axis=None)(stacked, xs[0], s=scales)
+    assert per_member.shape == (3, 2)
+
+    members = nox.stack([Apply(jnp.full((2,), float(i))) for i in range(3)])
+    by_column = nox.vmap(in_axes=(None,), out_axes=1, fn_axis=0)(members)(xs[1])  # the decorator form
+    assert by_column.shape == (2, 3) and by_column[:, 2].tolist() == [4.0, 6.0]
+    by_row = nox.vmap(members, in_axes=None, fn_axis=0)(xs[1])
+    assert by_row.shape == (3, 2) and by_row[2].tolist() == [4.0, 6.0]
