@@ -164,3 +164,18 @@ def test_partition_then_combine_is_identity(tree: Any, where: nox.Where) -> None
     assert jax.tree.structure(again) == jax.tree.structure(tree)
     for x, y in zip(jax.tree.leaves(again), jax.tree.leaves(tree)):
         assert x is y
+
+
+def test_predicates_and_one_glob_over_different_trees() -> None:
+    small = {"w": jnp.ones(2), "b": jnp.zeros(3)}
+    large = {"w": jnp.ones((2, 2)), "b": jnp.zeros(3), "extra": {"w": jnp.ones(1)}}
+    doubled = nox.map_where(small, lambda path, leaf: leaf.shape == (2,), lambda x: 2 * x)
+    assert doubled["w"].tolist() == [2.0, 2.0] and doubled["b"].tolist() == [0.0, 0.0, 0.0]
+    assert nox.labels(small, {"vector2": lambda path, leaf: leaf.shape == (2,)}, default="other") == {"w": "vector2", "b": "other"}
+    for tree in (small, large, small):  # a mask cached for one tree is never used for another
+        zeroed = nox.map_where(tree, "**['w']", jnp.zeros_like)
+        assert all(float(x.sum()) == 0 for path, x in jax.tree_util.tree_flatten_with_path(zeroed)[0] if "'w'" in jax.tree_util.keystr(path))
+        labelled = nox.labels(tree, {"w": "**['w']"}, default="rest")
+        assert jax.tree.leaves(labelled).count("w") == (2 if tree is large else 1)
+    with pytest.raises(nox.LabelError, match=r"the leaf at <root> matches none of the rules \['w'\]"):
+        nox.labels(jnp.ones(2), {"w": "w"})
