@@ -179,3 +179,10 @@ def test_predicates_and_one_glob_over_different_trees() -> None:
         assert jax.tree.leaves(labelled).count("w") == (2 if tree is large else 1)
     with pytest.raises(nox.LabelError, match=r"the leaf at <root> matches none of the rules \['w'\]"):
         nox.labels(jnp.ones(2), {"w": "w"})
+
+
+def test_partition_halves_hold_none_where_the_other_has_the_leaf() -> None:
+    tree = {"w": jnp.ones(2), "b": jnp.zeros(2)}
+    selected, rest = nox.partition(tree, "['w']")
+    assert selected["b"] is None and rest["w"] is None
+    assert selected["w"] is tree["w"] and rest["b"] is tree["b"]
