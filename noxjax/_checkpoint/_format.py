@@ -91,9 +91,21 @@ _DTYPE_NAMES = NUMPY_DTYPE_NAMES | frozenset(
 
 def unsavable_dtype(x: Any) -> str | None:
     """Why the array `x` cannot be stored (its dtype is not one the reader accepts), or None."""
+    dtype: Any = x.dtype
+    if dtype in _SAVABLE:  # the hot path: one dict lookup per array
+        return None
     if is_key_array(x):
         return None
-    dtype = np.dtype(x.dtype)
+    why = _unsavable(np.dtype(dtype))
+    if why is None:
+        _SAVABLE[dtype] = True
+    return why
+
+
+_SAVABLE: dict[Any, bool] = {}
+
+
+def _unsavable(dtype: np.dtype[Any]) -> str | None:
     if str(dtype) in _DTYPE_NAMES:
         return None
     if dtype.byteorder == ">" or (dtype.byteorder == "<" and not _LITTLE):
