@@ -118,11 +118,15 @@ def _unsavable(dtype: np.dtype[Any]) -> str | None:
     )
 
 
+_DTYPES: dict[str, np.dtype[Any]] = {name: np.dtype(name) for name in _DTYPE_NAMES}
+
+
 def dtype_from_name(name: Any, where: str = "") -> np.dtype[Any]:
     """The numpy dtype called `name`, from a fixed list; FormatError otherwise."""
-    if type(name) is not str or name not in _DTYPE_NAMES:
+    dtype = _DTYPES.get(name) if type(name) is str else None
+    if dtype is None:
         raise FormatError(f"unknown dtype {name!r}{f' at {where}' if where else ''}; known: {sorted(_DTYPE_NAMES)}")
-    return np.dtype(name)
+    return dtype
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,19 +407,40 @@ def array_entry(raw: Any, i: int, name: str, offset: int = 0, crc32: bytes = b""
     """The checks every array entry passes, in a native file and an `.npz` alike: a map
     with a str path, a known dtype, a valid shape and, for PRNG keys, a str impl over
     uint32 data. Returns the map and the entry, with `offset` and `crc32` as given."""
-    fields = header_map(raw, f"{name}: array entry {i}")
+    if type(raw) is not dict:
+        raise FormatError(f"{name}: array entry {i} is not a map")
+    fields = cast("dict[str, Any]", raw)
     path, key_impl = fields.get("path"), fields.get("key_impl")
     if type(path) is not str:
         raise FormatError(f"{name}: array entry {i} has no path")
-    dtype = dtype_from_name(fields.get("dtype"), f"{name} array {path!r}")
-    shape = header_shape(fields.get("shape"), f"{name}: array {path!r}")
+    dtype = _DTYPES.get(fields["dtype"]) if type(fields.get("dtype")) is str else None
+    if dtype is None:  # the messages are built only for a bad entry
+        dtype = dtype_from_name(fields.get("dtype"), f"{name} array {path!r}")
+    shape = _shape(fields.get("shape"))
+    if shape is None:
+        shape = header_shape(fields.get("shape"), f"{name}: array {path!r}")
     if key_impl is not None and (type(key_impl) is not str or dtype != np.uint32):
         raise FormatError(f"{name}: array entry {i} ({path!r}) has an invalid key_impl")
     return fields, ArrayEntry(path, dtype, shape, offset, math.prod(shape) * dtype.itemsize, crc32, key_impl)
 
 
+def _shape(value: object) -> tuple[int, ...] | None:
+    """`value` as a shape if it is a valid one (the common case, checked cheaply)."""
+    if type(value) is not list:
+        return None
+    dims = cast("list[object]", value)
+    if len(dims) > 64:
+        return None
+    for d in dims:
+        if type(d) is not int or not 0 <= d < _MAX_DIM:
+            return None
+    return tuple(cast("list[int]", dims))
+
+
 def _entry(raw: Any, i: int, data_start: int, size: int, name: str) -> ArrayEntry:
-    fields = header_map(raw, f"{name}: array entry {i}")
+    if type(raw) is not dict:
+        raise FormatError(f"{name}: array entry {i} is not a map")
+    fields = cast("dict[str, Any]", raw)
     offset, nbytes, crc = fields.get("offset"), fields.get("nbytes"), fields.get("crc32")
     _, entry = array_entry(fields, i, name, offset if type(offset) is int else 0, crc if type(crc) is bytes else b"")
     path = entry.path
