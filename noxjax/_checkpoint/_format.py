@@ -309,20 +309,18 @@ def write(f: IO[bytes], tree: Any, arrays: list[tuple[str, Any]], metadata: Any)
     prefix = _PREFIX.pack(MAGIC, VERSION, len(header))
     _write_all(f, prefix + header + _CRC_PLACEHOLDER + bytes(data_start - len(prefix) - len(header) - _CRC.size))
     position = data_start
-    checksums: list[Checksum] = []
+    checksums: list[Checksum | int] = []
     for offset, (_, x) in zip(offsets, arrays):
         data = _bytes_of(host_array(x))
         if offset > position:
             _write_all(f, _ZEROS[: offset - position])
-        checksum = Checksum()
-        checksum.update(data)  # large arrays: on worker threads while this one writes
-        checksums.append(checksum)
+        checksums.append(_checksum(data))  # large arrays: on worker threads while this one writes
         _write_all(f, data)
         position = offset + data.nbytes
     if _align(position) > position:
         _write_all(f, _ZEROS[: _align(position) - position])
     for at, checksum in zip(crc_positions, checksums):
-        header[at : at + _CRC.size] = _CRC.pack(checksum.value())
+        header[at : at + _CRC.size] = _CRC.pack(checksum if isinstance(checksum, int) else checksum.value())
     f.seek(0)
     _write_all(f, prefix + header + _CRC.pack(zlib.crc32(header)))
     f.seek(0, io.SEEK_END)
