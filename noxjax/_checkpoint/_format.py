@@ -52,7 +52,6 @@ __all__ = [
     "unpack_header",
     "pack_body",
     "header_map",
-    "header_shape",
 ]
 
 MAGIC = b"NOXJAX\0"
@@ -389,18 +388,6 @@ def header_map(value: object, what: str) -> dict[str, Any]:
     return cast(dict[str, Any], value)
 
 
-def header_shape(value: object, what: str) -> tuple[int, ...]:
-    if not isinstance(value, list):
-        raise FormatError(f"{what} has an invalid shape {value!r}")
-    dims = tuple(cast("list[object]", value))
-    if len(dims) > 64:
-        raise FormatError(f"{what} has an invalid shape {value!r}")
-    for d in dims:
-        if type(d) is not int or not 0 <= d < _MAX_DIM:
-            raise FormatError(f"{what} has an invalid shape {value!r} (dimensions are ints from 0 to 2**48)")
-    return cast(tuple[int, ...], dims)
-
-
 def array_entry(raw: Any, i: int, name: str, offset: int = 0, crc32: bytes = b"") -> tuple[dict[str, Any], ArrayEntry]:
     """The checks every array entry passes, in a native file and an `.npz` alike: a map
     with a str path, a known dtype, a valid shape and, for PRNG keys, a str impl over
@@ -416,14 +403,17 @@ def array_entry(raw: Any, i: int, name: str, offset: int = 0, crc32: bytes = b""
         dtype = dtype_from_name(fields.get("dtype"), f"{name} array {path!r}")
     shape = _shape(fields.get("shape"))
     if shape is None:
-        shape = header_shape(fields.get("shape"), f"{name}: array {path!r}")
+        raise FormatError(
+            f"{name}: array {path!r} has an invalid shape {fields.get('shape')!r} "
+            f"(a list of at most 64 ints from 0 to 2**48)"
+        )
     if key_impl is not None and (type(key_impl) is not str or dtype != np.uint32):
         raise FormatError(f"{name}: array entry {i} ({path!r}) has an invalid key_impl")
     return fields, ArrayEntry(path, dtype, shape, offset, math.prod(shape) * dtype.itemsize, crc32, key_impl)
 
 
 def _shape(value: object) -> tuple[int, ...] | None:
-    """`value` as a shape if it is a valid one (the common case, checked cheaply)."""
+    """`value` as a shape if it is a valid one: a list of at most 64 ints in [0, 2**48)."""
     if type(value) is not list:
         return None
     dims = cast("list[object]", value)
