@@ -215,11 +215,7 @@ def loads(data: bytes | bytearray | memoryview, *, like: Any = None, verify: boo
     >>> nox.loads(nox.dumps((jnp.zeros(2), "adam")))[1]
     'adam'
     """
-    view = memoryview(data).cast("B")
-    f = io.BufferedReader(_Bytes(view))
-    header = read_header(f, len(view), "the data")
-    hosts = list(read_arrays(f, header, verify, "the data"))
-    return _build(header, hosts, like, on_device=True, name="the data")
+    return _load_from(io.BufferedReader(_Bytes(memoryview(data).cast("B"))), like, verify, "the data")
 
 
 class _Bytes(io.RawIOBase):
