@@ -149,7 +149,7 @@ class _Encoder:
     def mapping(self, x: Mapping[Any, Any], path: Path) -> Any:
         for k in x:
             if type(k) is str:
-                _utf8(k, path + f"[{k!r}] (the key)")
+                _utf8(k, path, "dict key")
             elif type(k) is not int or not _INT64[0] <= k <= _INT64[1]:
                 raise SaveError(
                     f"cannot save {path or 'the root'}: dict key {k!r} is not a str or an int of at most "
@@ -187,12 +187,12 @@ class _Encoder:
         return {"t": tags.METHOD, "c": class_info(owner).name, "n": fn.__name__, "s": self.encode(x.__self__, path + ".__self__")}
 
 
-def _utf8(x: str, path: Path) -> str:
+def _utf8(x: str, path: Path, kind: str = "string") -> str:
     try:
         x.encode("utf-8")
     except UnicodeEncodeError as e:
         raise SaveError(
-            f"cannot save {path or 'the root'}: the string {x[:50]!r} is not valid Unicode ({e.reason} at "
+            f"cannot save {path or 'the root'}: the {kind} {x[:50]!r} is not valid Unicode ({e.reason} at "
             f"position {e.start}); files hold UTF-8 text, so store bytes-like data as an array"
         ) from None
     return x

@@ -25,7 +25,7 @@ import sys
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, Any, cast
+from typing import IO, Any, NamedTuple, cast
 
 import jax
 import jax.numpy as jnp
@@ -128,8 +128,9 @@ def dtype_from_name(name: Any, where: str = "") -> np.dtype[Any]:
     return dtype
 
 
-@dataclass(frozen=True, slots=True)
-class ArrayEntry:
+class ArrayEntry(NamedTuple):
+    """One array of a file, validated (a tuple: made once per array on every load)."""
+
     path: str
     dtype: np.dtype[Any]
     shape: tuple[int, ...]
@@ -182,9 +183,10 @@ def _key_impl(x: Any) -> str:
     return str(getattr(getattr(spec, "_impl", None), "name", None) or spec)
 
 
-def host_array(x: Any) -> np.ndarray[Any, Any]:
-    """A C-contiguous host view (on CPU) or copy of `x`; PRNG keys as their key data."""
-    if is_key_array(x):
+def host_array(x: Any, key: bool) -> np.ndarray[Any, Any]:
+    """A C-contiguous host view (on CPU) or copy of `x`; with `key` (PRNG keys, see
+    `stored_layout`), of its key data."""
+    if key:
         x = jax.random.key_data(x)
     host: np.ndarray[Any, Any] = np.asarray(x)
     return host if host.flags.c_contiguous else np.array(host, order="C")
@@ -309,8 +311,8 @@ def write(f: IO[bytes], tree: Any, arrays: list[tuple[str, Any]], metadata: Any)
     _write_all(f, prefix + header + _CRC_PLACEHOLDER + bytes(data_start - len(prefix) - len(header) - _CRC.size))
     position = data_start
     checksums: list[Checksum | int] = []
-    for offset, (_, x) in zip(offsets, arrays):
-        data = _bytes_of(host_array(x))
+    for offset, (_, x), entry in zip(offsets, arrays, entries):
+        data = _bytes_of(host_array(x, entry[4] is not None))
         if offset > position:
             _write_all(f, _ZEROS[: offset - position])
         checksums.append(_checksum(data))  # large arrays: on worker threads while this one writes

@@ -53,7 +53,7 @@ def write_npz(f: IO[bytes], tree: Any, arrays: list[tuple[str, Any]], metadata: 
     with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for (path, x), layout in zip(arrays, stored_layout(arrays)):
             member = _member(path, taken)
-            data = _as_numpy(host_array(x))
+            data = _as_numpy(host_array(x, layout[2] is not None))
             with archive.open(f"{member}.npy", "w", force_zip64=True) as out:
                 np.lib.format.write_array(out, data, allow_pickle=False)
             entry = ArrayEntry(path, layout[0], layout[1], 0, 0, b"\0\0\0\0", layout[2]).describe()

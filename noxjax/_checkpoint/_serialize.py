@@ -255,26 +255,26 @@ def _build(header: Header, hosts: list[np.ndarray[Any, Any]], like: Any, on_devi
 def _leaves(entries: Sequence[ArrayEntry], hosts: list[np.ndarray[Any, Any]], to_device: bool) -> list[Any]:
     """The arrays the tree refers to: PRNG keys always, and with `to_device` every
     array JAX can hold, go to the device in one batched `device_put`."""
-    for host in hosts:
+    holds = _jax_holds() if to_device else _never_holds
+    moved: list[int] = []
+    for i, (entry, host) in enumerate(zip(entries, hosts)):
         host.flags.writeable = False
-    moved = [
-        i
-        for i, (entry, host) in enumerate(zip(entries, hosts))
-        if entry.key_impl is not None or (to_device and _jax_holds(host.dtype))
-    ]
+        if entry.key_impl is not None or holds(host.dtype):
+            moved.append(i)
     leaves: list[Any] = list(hosts)
     for i, placed in zip(moved, device_put([hosts[i] for i in moved]) if moved else []):
-        leaves[i] = placed
-    for i, entry in enumerate(entries):
-        if entry.key_impl is not None:
-            leaves[i] = _wrap_keys(entry, leaves[i])
+        leaves[i] = placed if entries[i].key_impl is None else _wrap_keys(entries[i], placed)
     return leaves
 
 
-def _jax_holds(dtype: np.dtype[Any]) -> bool:
-    """Whether JAX, as configured, holds arrays of `dtype` exactly (float64 needs x64;
+def _never_holds(dtype: np.dtype[Any]) -> bool:
+    return False
+
+
+def _jax_holds() -> Callable[[np.dtype[Any]], bool]:
+    """Whether JAX, as configured, holds arrays of a dtype exactly (float64 needs x64;
     a narrow type this jaxlib lacks is kept on the host)."""
-    return _holds(dtype, jax.dtypes.canonicalize_dtype(np.float64) == np.float64)
+    return _X64_HOLDS if jax.dtypes.canonicalize_dtype(np.float64) == np.float64 else _X32_HOLDS
 
 
 @functools.lru_cache(maxsize=None)
@@ -283,6 +283,10 @@ def _holds(dtype: np.dtype[Any], x64: bool) -> bool:
         return jax.dtypes.canonicalize_dtype(dtype) == dtype and device_put(np.zeros(0, dtype)).dtype == dtype
     except (TypeError, ValueError, RuntimeError):
         return False
+
+
+_X64_HOLDS = functools.partial(_holds, x64=True)
+_X32_HOLDS = functools.partial(_holds, x64=False)
 
 
 def _wrap_keys(entry: ArrayEntry, data: Any) -> Any:
@@ -301,7 +305,8 @@ def _place_like(obj: Any, like: Any, name: str) -> Any:
     paths = [keystr(p) for p, _ in loaded]
     _check_paths(paths, [keystr(p) for p, _ in wanted], name)
     leaves = [_checked(x, t, p, name) for p, (_, x), (_, t) in zip(paths, loaded, wanted)]
-    arrays = [i for i, x in enumerate(leaves) if is_key_array(x) or (is_array(x) and _jax_holds(np.dtype(x.dtype)))]
+    holds = _jax_holds()
+    arrays = [i for i, x in enumerate(leaves) if is_key_array(x) or (is_array(x) and holds(np.dtype(x.dtype)))]
     shardings = [getattr(wanted[i][1], "sharding", None) for i in arrays]
     placed: list[Any] = device_put([leaves[i] for i in arrays], shardings) if arrays else []
     for i, x in zip(arrays, placed):
