@@ -11,6 +11,7 @@ from ._errors import LabelError as LabelError
 from ._errors import NotBuiltError as NotBuiltError
 from ._errors import NoxError as NoxError
 from ._errors import PathError as PathError
+from ._errors import ShardingError as ShardingError
 from ._errors import StructureError as StructureError
 from ._errors import TracerComparisonError as TracerComparisonError
 from ._errors import UnhashableModuleError as UnhashableModuleError
@@ -39,6 +40,8 @@ from ._sequential import Sequential as Sequential
 from ._static import is_array as is_array
 from ._static import is_inexact_array as is_inexact_array
 from ._static import is_module as is_module
+from ._sharding import shard as shard
+from ._sharding import shardings as shardings
 from ._stack import Scan as Scan
 from ._stack import stack as stack
 from ._stack import unstack as unstack
@@ -85,6 +88,7 @@ __all__ = [
     "SaveError",
     "Scan",
     "Sequential",
+    "ShardingError",
     "StructureError",
     "Tag",
     "TracerComparisonError",
@@ -117,6 +121,8 @@ __all__ = [
     "replace",
     "save",
     "set_cache_size",
+    "shard",
+    "shardings",
     "stack",
     "summary",
     "tag",

@@ -18,6 +18,7 @@ __all__ = [
     "ArgumentError",
     "GlobError",
     "StructureError",
+    "ShardingError",
 ]
 
 
@@ -47,6 +48,10 @@ class GlobError(NoxError, ValueError):
 
 class StructureError(NoxError, ValueError):
     """Trees whose structure or statics differ where they must agree."""
+
+
+class ShardingError(NoxError, ValueError):
+    """A sharding rule or spec that does not fit an array or the mesh."""
 
 
 class FrozenError(NoxError, dataclasses.FrozenInstanceError):

@@ -29,6 +29,8 @@ __all__ = [
     "value_and_grad",
     "checkpoint",
     "wrap_key_data",
+    "shape_dtype_struct",
+    "partition_spec",
     "tree_flatten_none_as_leaf",
     "tree_flatten_with_path_none_as_leaf",
     "flatten_one_level_with_path",
@@ -70,6 +72,8 @@ _flatten_with_path_is_leaf = cast(
 
 device_put = cast(Callable[..., Any], jax.device_put)  # pyright: ignore[reportUnknownMemberType]
 wrap_key_data = cast(Callable[..., Any], jax.random.wrap_key_data)
+shape_dtype_struct = cast(Callable[..., Any], jax.ShapeDtypeStruct)
+partition_spec = cast(Callable[..., Any], jax.sharding.PartitionSpec)
 _Transform = Callable[..., Callable[..., Any]]
 jit = cast(_Transform, jax.jit)  # pyright: ignore[reportUnknownMemberType]
 vmap = cast(_Transform, jax.vmap)

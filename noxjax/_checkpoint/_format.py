@@ -52,6 +52,11 @@ __all__ = [
     "unpack_header",
     "pack_body",
     "header_map",
+    "aligned_buffer",
+    "read_into",
+    "truncated",
+    "check_crc",
+    "read_whole",
 ]
 
 MAGIC = b"NOXJAX\0"
@@ -452,7 +457,7 @@ def _bytes_of(array: np.ndarray[Any, Any]) -> memoryview:
     return array.reshape(-1).view(np.uint8).data  # pyright: ignore[reportUnknownMemberType]
 
 
-def _aligned_buffer(nbytes: int) -> np.ndarray[Any, Any]:
+def aligned_buffer(nbytes: int) -> np.ndarray[Any, Any]:
     raw = np.empty(nbytes + ALIGN, dtype=np.uint8)
     start = -raw.ctypes.data % ALIGN
     return raw[start : start + nbytes]
@@ -478,11 +483,15 @@ def read_arrays(f: IO[bytes], header: Header, verify: bool, name: str = "the fil
             yield array
     if verify:
         for entry, checksum in pending:
-            if _CRC.pack(checksum if isinstance(checksum, int) else checksum.value()) != entry.crc32:
-                raise FormatError(
-                    f"{name}: the checksum of array {entry.path!r} (offset {entry.offset}, {entry.nbytes} bytes) "
-                    f"does not match; the file is corrupt. verify=False skips checks, at your own risk"
-                )
+            check_crc(checksum if isinstance(checksum, int) else checksum.value(), entry, name)
+
+
+def check_crc(crc: int, entry: ArrayEntry, name: str) -> None:
+    if _CRC.pack(crc) != entry.crc32:
+        raise FormatError(
+            f"{name}: the checksum of array {entry.path!r} (offset {entry.offset}, {entry.nbytes} bytes) "
+            f"does not match; the file is corrupt. verify=False skips checks, at your own risk"
+        )
 
 
 def _checksum(data: memoryview) -> Checksum | int:
@@ -511,19 +520,36 @@ def _runs(entries: Sequence[ArrayEntry]) -> Iterator[list[ArrayEntry]]:
 
 def _read_span(f: IO[bytes], run: list[ArrayEntry], name: str) -> np.ndarray[Any, Any]:
     """The bytes from the first array of `run` to the end of its last."""
-    raw = cast(io.RawIOBase, f)
     offset = run[0].offset
-    buffer = _aligned_buffer(run[-1].offset + run[-1].nbytes - offset)
-    view = buffer.data
-    f.seek(offset)
-    for start in range(0, buffer.nbytes, CHUNK):
-        chunk = view[start : start + CHUNK]
-        got = raw.readinto(chunk) or 0
-        if got != chunk.nbytes:
-            end = offset + start + got
-            cut = next(e for e in run if e.offset + e.nbytes > end)
-            raise FormatError(f"{name} ends at offset {end}, inside array {cut.path!r} (offset {cut.offset})")
+    buffer = aligned_buffer(run[-1].offset + run[-1].nbytes - offset)
+    got = read_into(f, buffer.data, offset)
+    if got != buffer.nbytes:
+        end = offset + got
+        raise truncated(name, end, next(e for e in run if e.offset + e.nbytes > end))
     return buffer
+
+
+def read_whole(f: IO[bytes], entry: ArrayEntry, verify: bool, name: str) -> np.ndarray[Any, Any]:
+    """One array of a file as a read-only host array."""
+    (array,) = read_arrays(f, Header(VERSION, None, [entry], None, 0, 0), verify, name)
+    return array
+
+
+def read_into(f: IO[bytes], view: memoryview, offset: int) -> int:
+    """Read into `view` from `offset` until it is full or the file ends; the bytes read."""
+    raw = cast(io.RawIOBase, f)
+    f.seek(offset)
+    got = 0
+    while got < view.nbytes:
+        n = raw.readinto(view[got : got + CHUNK]) or 0
+        if n == 0:
+            break
+        got += n
+    return got
+
+
+def truncated(name: str, end: int, entry: ArrayEntry) -> FormatError:
+    return FormatError(f"{name} ends at offset {end}, inside array {entry.path!r} (offset {entry.offset})")
 
 
 def map_arrays(fileno: int, header: Header, verify: bool, name: str = "the file") -> list[np.ndarray[Any, Any]]:
@@ -536,7 +562,7 @@ def map_arrays(fileno: int, header: Header, verify: bool, name: str = "the file"
             array.flags.writeable = False
         else:
             array = np.ndarray(entry.shape, entry.dtype, buffer=mapped, offset=entry.offset)
-            if verify and _CRC.pack(zlib.crc32(_bytes_of(array))) != entry.crc32:
-                raise FormatError(f"{name}: the checksum of array {entry.path!r} (offset {entry.offset}) does not match")
+            if verify:
+                check_crc(zlib.crc32(_bytes_of(array)), entry, name)
         out.append(array)
     return out

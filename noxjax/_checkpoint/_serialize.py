@@ -22,10 +22,13 @@ from typing import IO, Any, TypeVar, cast, overload
 
 import jax
 import numpy as np
+from jax.sharding import Mesh
 
 from .._errors import ArgumentError, FormatError
-from ._format import ArrayEntry, Header, is_key_array, map_arrays, read_arrays, read_header, write
-from .._jaxapi import device_put, keystr, tree_flatten_with_path, wrap_key_data
+from ._format import ArrayEntry, Header, is_key_array, map_arrays, read_arrays, read_header, read_whole, write
+from ._slices import read_sharded
+from .._jaxapi import device_put, keystr, shape_dtype_struct, tree_flatten, tree_flatten_with_path, tree_leaves, tree_leaves_stop_at, wrap_key_data
+from .._sharding import Rules, Specs, shardings
 from ._npz import ZIP_MAGIC, read_npz, write_npz
 from .._repr import dtype_shape
 from .._static import is_array
@@ -158,33 +161,63 @@ def _alive(pid: int) -> bool:
 
 
 @overload
-def load(path: PathLike | IO[bytes], *, like: T, mmap: bool = False, verify: bool | None = None) -> T: ...
+def load(
+    path: PathLike | IO[bytes], *, like: T, mesh: Mesh | None = None, rules: Rules | None = None,
+    specs: Specs | None = None, mmap: bool = False, verify: bool | None = None,
+) -> T: ...
 @overload
-def load(path: PathLike | IO[bytes], *, like: None = None, mmap: bool = False, verify: bool | None = None) -> Any: ...
-def load(path: PathLike | IO[bytes], *, like: Any = None, mmap: bool = False, verify: bool | None = None) -> Any:
+def load(
+    path: PathLike | IO[bytes], *, like: None = None, mesh: Mesh | None = None, rules: Rules | None = None,
+    specs: Specs | None = None, mmap: bool = False, verify: bool | None = None,
+) -> Any: ...
+def load(
+    path: PathLike | IO[bytes], *, like: Any = None, mesh: Mesh | None = None, rules: Rules | None = None,
+    specs: Specs | None = None, mmap: bool = False, verify: bool | None = None,
+) -> Any:
     """Read what `nox.save` wrote. Never imports, unpickles or evaluates anything.
 
     Module classes and functions must already be imported. Arrays come back as
     `jax.Array`s on the default device, or placed like the leaves of `like=` (real
     arrays or `jax.ShapeDtypeStruct`s, whose structure, shapes and dtypes are
-    checked). Arrays JAX cannot hold in this configuration (float64 without x64)
+    checked). With `mesh=`, arrays are placed with `nox.shardings(tree, mesh, rules,
+    specs)` instead. A sharded array is read slice by slice from a file path, each
+    device reading only the rows it holds, so host memory stays near one array.
+    Arrays JAX cannot hold in this configuration (float64 without x64)
     come back as read-only numpy arrays. `mmap=True` returns read-only numpy arrays
     backed by a map of the file; it checks checksums only with `verify=True`.
     `path` may also be a binary file object (read from its position; no `mmap`).
 
     Raises `nox.FormatError` for anything but a well-formed file, naming the key
     path or byte offset; nothing is built from a file that fails a check.
+    `nox.ShardingError` if `rules`/`specs` do not fit the arrays or the mesh.
     """
+    placement = None if mesh is None else _Placement(mesh, rules, specs)
     if not isinstance(path, (str, os.PathLike)):
         if mmap:
             raise ArgumentError("nox.load: mmap=True needs a path, not a file object")
-        return _load_from(_readable(path), like, verify, getattr(path, "name", "the file object"))
+        return _load_from(_readable(path), like, verify, getattr(path, "name", "the file object"), placement)
     name = os.fspath(path)
     with open(name, "rb") as f:
         if mmap and f.read(4) != ZIP_MAGIC:
+            if placement is not None:
+                raise ArgumentError("nox.load: mmap=True returns numpy arrays on the host; it takes no mesh=")
             header = read_header(f, os.fstat(f.fileno()).st_size, name)
             return _build(header, map_arrays(f.fileno(), header, verify is True, name), like, on_device=False, name=name)
-        return _load_from(f, like, verify, name)
+        return _load_from(f, like, verify, name, placement, slices=True)
+
+
+@dataclass(frozen=True)
+class _Placement:
+    mesh: Mesh
+    rules: Rules | None
+    specs: Specs | None
+
+    def shardings(self, tree: Any) -> list[Any]:
+        return tree_leaves_stop_at(shardings(tree, self.mesh, self.rules, self.specs), _is_sharding)
+
+
+def _is_sharding(x: object) -> bool:
+    return isinstance(x, jax.sharding.Sharding)
 
 
 def _readable(f: IO[bytes]) -> IO[bytes]:
@@ -195,15 +228,66 @@ def _readable(f: IO[bytes]) -> IO[bytes]:
     return io.BytesIO(f.read())
 
 
-def _load_from(f: IO[bytes], like: Any, verify: bool | None, name: str) -> Any:
+def _load_from(f: IO[bytes], like: Any, verify: bool | None, name: str, placement: _Placement | None = None,
+               slices: bool = False) -> Any:
+    """Load from the start of `f`. With `slices` (a real file), sharded arrays are
+    read slice by slice; otherwise every array is read, then placed."""
     f.seek(0)
     if f.read(4) == ZIP_MAGIC:
         f.seek(0)
         header, hosts = read_npz(f, name)
     else:
         header = read_header(f, f.seek(0, os.SEEK_END), name)
+        if slices and (placement is not None or _sharded(like)):
+            return _build_sliced(f, header, like, placement, verify is not False, name)
         hosts = list(read_arrays(f, header, verify is not False, name))
-    return _build(header, hosts, like, on_device=True, name=name)
+    if placement is None:
+        return _build(header, hosts, like, on_device=True, name=name)
+    obj = _build(header, hosts, like, on_device=False, name=name)
+    leaves, treedef = tree_flatten(obj)
+    return treedef.unflatten(_placed(leaves, placement.shardings(obj)))
+
+
+def _sharded(like: Any) -> bool:
+    """Whether any leaf of `like` asks for a sharding beyond one device."""
+    return any(
+        isinstance(getattr(x, "sharding", None), jax.sharding.Sharding) and len(x.sharding.device_set) > 1
+        for x in tree_leaves(like)
+    )
+
+
+def _build_sliced(f: IO[bytes], header: Header, like: Any, placement: _Placement | None, verify: bool, name: str) -> Any:
+    """Decode with stand-ins for the arrays, then read each array with its target sharding."""
+    stand_ins: list[Any] = []
+    for e in header.arrays:  # PRNG keys are small: read whole, as the tree needs them built
+        stand_ins.append(shape_dtype_struct(e.shape, e.dtype) if e.key_impl is None else
+                         _leaves([e], [read_whole(f, e, verify, name)], False)[0])
+    with stack_room():
+        obj = decode(header.tree, stand_ins, like=NO_LIKE if like is None else like)
+    leaves, treedef = tree_flatten(obj) if like is None else _matched(obj, like, name)
+    targets = placement.shardings(obj) if placement is not None else [getattr(x, "sharding", None) for x in tree_leaves(like)]
+    entries: dict[int, ArrayEntry] = {id(x): e for x, e in zip(stand_ins, header.arrays)}
+    holds = _jax_holds()
+    out: list[Any] = []
+    for leaf, target in zip(leaves, targets):
+        entry = entries.get(id(leaf))
+        if entry is None:
+            out.append(_placed([leaf], [target])[0])
+        elif target is None or not holds(entry.dtype):
+            out.append(_leaves([entry], [read_whole(f, entry, verify, name)], target is None)[0])
+        else:
+            out.append(read_sharded(f, entry, target, verify, name))
+    return treedef.unflatten(out)
+
+
+def _placed(leaves: list[Any], targets: Sequence[Any]) -> list[Any]:
+    """`leaves` with every array JAX holds moved to its target (None: the default device)."""
+    holds = _jax_holds()
+    arrays = [i for i, x in enumerate(leaves) if is_key_array(x) or (is_array(x) and holds(np.dtype(x.dtype)))]
+    out = list(leaves)
+    for i, x in zip(arrays, device_put([leaves[i] for i in arrays], [targets[i] for i in arrays]) if arrays else []):
+        out[i] = x
+    return out
 
 
 def loads(data: bytes | bytearray | memoryview, *, like: Any = None, verify: bool = True) -> Any:
@@ -297,6 +381,12 @@ def _wrap_keys(entry: ArrayEntry, data: Any) -> Any:
 
 
 def _place_like(obj: Any, like: Any, name: str) -> Any:
+    leaves, treedef = _matched(obj, like, name)
+    return treedef.unflatten(_placed(leaves, [getattr(x, "sharding", None) for x in tree_leaves(like)]))
+
+
+def _matched(obj: Any, like: Any, name: str) -> tuple[list[Any], Any]:
+    """The leaves and treedef of `obj`, checked against `like` path by path."""
     try:
         loaded, treedef = tree_flatten_with_path(obj)
     except (TypeError, ValueError) as e:  # a dict whose keys mix str and int cannot be sorted
@@ -304,14 +394,7 @@ def _place_like(obj: Any, like: Any, name: str) -> Any:
     wanted, _ = tree_flatten_with_path(like)
     paths = [keystr(p) for p, _ in loaded]
     _check_paths(paths, [keystr(p) for p, _ in wanted], name)
-    leaves = [_checked(x, t, p, name) for p, (_, x), (_, t) in zip(paths, loaded, wanted)]
-    holds = _jax_holds()
-    arrays = [i for i, x in enumerate(leaves) if is_key_array(x) or (is_array(x) and holds(np.dtype(x.dtype)))]
-    shardings = [getattr(wanted[i][1], "sharding", None) for i in arrays]
-    placed: list[Any] = device_put([leaves[i] for i in arrays], shardings) if arrays else []
-    for i, x in zip(arrays, placed):
-        leaves[i] = x
-    return treedef.unflatten(leaves)
+    return [_checked(x, t, p, name) for p, (_, x), (_, t) in zip(paths, loaded, wanted)], treedef
 
 
 def _check_paths(got: Sequence[str], expected: Sequence[str], name: str) -> None:
