@@ -30,6 +30,7 @@ __all__ = [
     "checkpoint",
     "wrap_key_data",
     "shape_dtype_struct",
+    "eval_shape",
     "partition_spec",
     "tree_flatten_none_as_leaf",
     "tree_flatten_with_path_none_as_leaf",
@@ -72,6 +73,7 @@ _flatten_with_path_is_leaf = cast(
 
 device_put = cast(Callable[..., Any], jax.device_put)  # pyright: ignore[reportUnknownMemberType]
 wrap_key_data = cast(Callable[..., Any], jax.random.wrap_key_data)
+eval_shape = cast(Callable[..., Any], jax.eval_shape)  # pyright: ignore[reportUnknownMemberType]
 shape_dtype_struct = cast(Callable[..., Any], jax.ShapeDtypeStruct)
 partition_spec = cast(Callable[..., Any], jax.sharding.PartitionSpec)
 _Transform = Callable[..., Callable[..., Any]]

@@ -140,12 +140,6 @@ class _Encoder:
             raise SaveError(f"cannot save {path or 'the root'}: it is a tracer; save outside jit/grad/vmap")
         if isinstance(x, jax.ShapeDtypeStruct):
             raise SaveError(f"cannot save {path or 'the root'}: a ShapeDtypeStruct has no values")
-        if not getattr(x, "is_fully_addressable", True):
-            raise SaveError(
-                f"cannot save {path or 'the root'}: its shards live in several processes, and this "
-                f"process holds only its own; save multi-process models with noxjax.orbax.save (or orbax's "
-                f"CheckpointManager with noxjax.orbax.Save)"
-            )
         why = unsavable_dtype(x)
         if why is not None:
             raise SaveError(f"cannot save {path or 'the root'}: {why}")

@@ -27,7 +27,7 @@ from jax.sharding import Mesh
 from .._errors import ArgumentError, FormatError
 from ._format import ArrayEntry, Header, is_key_array, map_arrays, read_arrays, read_header, read_whole, write
 from ._slices import read_sharded
-from .._jaxapi import device_put, keystr, shape_dtype_struct, tree_flatten, tree_flatten_with_path, tree_leaves, tree_leaves_stop_at, wrap_key_data
+from .._jaxapi import device_put, eval_shape, keystr, shape_dtype_struct, tree_flatten, tree_flatten_with_path, tree_leaves, tree_leaves_stop_at, wrap_key_data
 from .._sharding import Rules, Specs, shardings
 from ._npz import ZIP_MAGIC, read_npz, write_npz
 from .._repr import dtype_shape
@@ -47,13 +47,27 @@ _HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:64] or "host"
 # --------------------------------------------------------------------- saving
 
 
-def _encode_all(obj: Any, metadata: Any) -> tuple[Any, list[tuple[str, Any]], Any]:
+def _encode_local(obj: Any, metadata: Any) -> tuple[Any, list[tuple[str, Any]], Any]:
+    """`encode_all` for a file this process writes alone: every array must be here."""
+    tree, arrays, meta = encode_all(obj, metadata)
+    for path, x in arrays:
+        if not getattr(x, "is_fully_addressable", True):
+            raise SaveError(
+                f"cannot save {path or 'the root'}: its shards live in several processes, and this process "
+                f"holds only its own; save multi-process models with noxjax.orbax.save (or orbax's "
+                f"CheckpointManager with noxjax.orbax.Save)"
+            )
+    return tree, arrays, meta
+
+
+def encode_all(obj: Any, metadata: Any) -> tuple[Any, list[tuple[str, Any]], Any]:
+    """The header tree, the (path, array) list and the metadata node of `obj`."""
     tree, arrays, notes = encode(obj)
     meta, meta_arrays, _ = encode(metadata)
     if meta_arrays:
         raise SaveError(f"metadata must be JSON-like; it holds an array at {meta_arrays[0][0] or 'the root'}")
     for note in dict.fromkeys(notes):
-        warnings.warn(note, stacklevel=3)
+        warnings.warn(note, stacklevel=4)
     return tree, arrays, meta
 
 
@@ -75,7 +89,7 @@ def save(path: PathLike | IO[bytes], obj: Any, *, metadata: Any = None) -> None:
     >>> nox.load(io.BytesIO(buffer.getvalue()))["step"]
     3
     """
-    tree, arrays, meta = _encode_all(obj, metadata)
+    tree, arrays, meta = _encode_local(obj, metadata)
     if not isinstance(path, (str, os.PathLike)):
         _write_to(path, lambda f: write(f, tree, arrays, meta))
         return
@@ -97,7 +111,7 @@ def _write_to(f: IO[bytes], fill: Callable[[IO[bytes]], None]) -> None:
 
 def dumps(obj: Any, *, metadata: Any = None) -> bytes:
     """The native-format bytes of `obj`."""
-    tree, arrays, meta = _encode_all(obj, metadata)
+    tree, arrays, meta = _encode_local(obj, metadata)
     buffer = io.BytesIO()
     write(buffer, tree, arrays, meta)
     return buffer.getvalue()
@@ -191,7 +205,7 @@ def load(
     path or byte offset; nothing is built from a file that fails a check.
     `nox.ShardingError` if `rules`/`specs` do not fit the arrays or the mesh.
     """
-    placement = None if mesh is None else _Placement(mesh, rules, specs)
+    placement = None if mesh is None else Placement(mesh, rules, specs)
     if not isinstance(path, (str, os.PathLike)):
         if mmap:
             raise ArgumentError("nox.load: mmap=True needs a path, not a file object")
@@ -207,7 +221,7 @@ def load(
 
 
 @dataclass(frozen=True)
-class _Placement:
+class Placement:
     mesh: Mesh
     rules: Rules | None
     specs: Specs | None
@@ -228,7 +242,7 @@ def _readable(f: IO[bytes]) -> IO[bytes]:
     return io.BytesIO(f.read())
 
 
-def _load_from(f: IO[bytes], like: Any, verify: bool | None, name: str, placement: _Placement | None = None,
+def _load_from(f: IO[bytes], like: Any, verify: bool | None, name: str, placement: Placement | None = None,
                slices: bool = False) -> Any:
     """Load from the start of `f`. With `slices` (a real file), sharded arrays are
     read slice by slice; otherwise every array is read, then placed."""
@@ -256,28 +270,63 @@ def _sharded(like: Any) -> bool:
     )
 
 
-def _build_sliced(f: IO[bytes], header: Header, like: Any, placement: _Placement | None, verify: bool, name: str) -> Any:
-    """Decode with stand-ins for the arrays, then read each array with its target sharding."""
-    stand_ins: list[Any] = []
-    for e in header.arrays:  # PRNG keys are small: read whole, as the tree needs them built
-        stand_ins.append(shape_dtype_struct(e.shape, e.dtype) if e.key_impl is None else
-                         _leaves([e], [read_whole(f, e, verify, name)], False)[0])
+def _build_sliced(f: IO[bytes], header: Header, like: Any, placement: Placement | None, verify: bool, name: str) -> Any:
+    """Read each array of a native file with its target sharding, slice by slice."""
+
+    def read(requests: list[tuple[ArrayEntry, Any]]) -> list[Any]:
+        return [
+            read_whole(f, entry, verify, name) if target is None else read_sharded(f, entry, target, verify, name)
+            for entry, target in requests
+        ]
+
+    return build_placed(header.tree, header.arrays, like, placement, read, name)
+
+
+Reader = Callable[[list[tuple[ArrayEntry, Any]]], list[Any]]
+
+
+def build_placed(tree: Any, entries: Sequence[ArrayEntry], like: Any, placement: Placement | None, read: Reader, name: str) -> Any:
+    """Decode `tree` with stand-ins for its arrays, find each array's target sharding
+    (from `placement`, else `like=`), then get them all with one `read` call.
+
+    `read` gets (entry, sharding) pairs and returns, per pair, the array placed with
+    that sharding, or, where the sharding is None, the host array (PRNG keys as
+    their key data), which goes to the default device here.
+    """
+    stand_ins = [_stand_in(e) for e in entries]
     with stack_room():
-        obj = decode(header.tree, stand_ins, like=NO_LIKE if like is None else like)
+        obj = decode(tree, stand_ins, like=NO_LIKE if like is None else like)
     leaves, treedef = tree_flatten(obj) if like is None else _matched(obj, like, name)
-    targets = placement.shardings(obj) if placement is not None else [getattr(x, "sharding", None) for x in tree_leaves(like)]
-    entries: dict[int, ArrayEntry] = {id(x): e for x, e in zip(stand_ins, header.arrays)}
+    if placement is not None:
+        targets = placement.shardings(obj)
+    else:
+        targets = [getattr(x, "sharding", None) for x in tree_leaves(like)] if like is not None else [None] * len(leaves)
+    where = {id(x): i for i, x in enumerate(stand_ins)}
     holds = _jax_holds()
-    out: list[Any] = []
-    for leaf, target in zip(leaves, targets):
-        entry = entries.get(id(leaf))
-        if entry is None:
-            out.append(_placed([leaf], [target])[0])
-        elif target is None or not holds(entry.dtype):
-            out.append(_leaves([entry], [read_whole(f, entry, verify, name)], target is None)[0])
-        else:
-            out.append(read_sharded(f, entry, target, verify, name))
+    slots: list[tuple[int, ArrayEntry, Any]] = []  # (leaf position, entry, target)
+    for i, (leaf, target) in enumerate(zip(leaves, targets)):
+        j = where.get(id(leaf))
+        if j is not None:
+            entry = entries[j]
+            slots.append((i, entry, target if entry.key_impl is None and holds(entry.dtype) else None))
+    got = read([(entry, target) for _, entry, target in slots])
+    raw = [k for k, (_, _, target) in enumerate(slots) if target is None]
+    for k, array in zip(raw, _leaves([slots[k][1] for k in raw], [got[k] for k in raw], True)):
+        got[k] = array  # on the default device, PRNG keys wrapped
+    out = list(leaves)
+    for (i, _, _), array in zip(slots, got):
+        out[i] = array
+    placed = {i for i, _, target in slots if target is not None}
+    rest = [i for i, target in enumerate(targets) if target is not None and i not in placed]
+    for i, array in zip(rest, _placed([out[i] for i in rest], [targets[i] for i in rest])):
+        out[i] = array
     return treedef.unflatten(out)
+
+
+def _stand_in(entry: ArrayEntry) -> Any:
+    """An abstract array of `entry`'s shape and dtype (for PRNG keys, the key array's)."""
+    data = shape_dtype_struct(entry.shape, entry.dtype)
+    return data if entry.key_impl is None else eval_shape(functools.partial(_wrap_keys, entry), data)
 
 
 def _placed(leaves: list[Any], targets: Sequence[Any]) -> list[Any]:
