@@ -112,7 +112,7 @@ def save(directory: str | os.PathLike[str], tree: Any, metadata: Any = None) -> 
     Raises `nox.SaveError` (naming the key path) for anything `nox.save` refuses.
     """
     with ocp.Checkpointer(Handler()) as checkpointer:
-        checkpointer.save(epath.Path(directory), args=Save(tree, metadata), force=True)
+        checkpointer.save(epath.Path(os.path.abspath(directory)), args=Save(tree, metadata), force=True)
 
 
 def load(
@@ -125,7 +125,7 @@ def load(
     `nox.ShardingError` for rules or specs that do not fit.
     """
     with ocp.Checkpointer(Handler()) as checkpointer:
-        return checkpointer.restore(epath.Path(directory), args=Restore(like, mesh, rules, specs))
+        return checkpointer.restore(epath.Path(os.path.abspath(directory)), args=Restore(like, mesh, rules, specs))
 
 
 def _standard_save(args: Save) -> Any:
