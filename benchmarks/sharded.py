@@ -54,7 +54,8 @@ def main() -> None:
     target = Mesh(np.array(jax.devices()).reshape(4, 2), ("data", "model"))
     rules = {"embed": "data", "hidden": "model"}
     rows = args.mb * 2**20 // 4 // 8 // 1024
-    model = [nox.shard(Layer(jnp.full((rows, 1024), i, jnp.float32)), source, rules=rules) for i in range(8)]
+    # random values: orbax compresses (zstd), and constant arrays would compress to nothing
+    model = [nox.shard(Layer(jax.random.normal(jax.random.key(i), (rows, 1024))), source, rules=rules) for i in range(8)]
     nbytes = sum(layer.w.nbytes for layer in model)
     shardings = nox.shardings(model, target, rules=rules)
     abstract = jax.tree_util.tree_map(lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s), model, shardings)
