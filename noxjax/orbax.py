@@ -39,6 +39,15 @@ __all__ = ["Save", "Restore", "Handler", "save", "load"]
 
 ocp: Any = _ocp  # orbax is untyped
 epath: Any = _epath
+
+
+def _check_version(version: str) -> None:
+    """Raise ImportError unless `version` of orbax-checkpoint is one noxjax.orbax works with."""
+    if tuple(int(p) for p in version.split(".")[:2]) < (0, 12):
+        raise ImportError(f"noxjax.orbax needs orbax-checkpoint>=0.12 (found {version}); install it with pip install 'noxjax[orbax]'")
+
+
+_check_version(str(ocp.__version__))
 _KEY = "noxjax"  # the header's key in orbax's custom metadata
 
 

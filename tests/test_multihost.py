@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("orbax.checkpoint")
+pytest.importorskip("orbax.checkpoint", minversion="0.12")
 import jax  # noqa: E402
 
 import noxjax as nox  # noqa: E402

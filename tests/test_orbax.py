@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-ocp = pytest.importorskip("orbax.checkpoint")
+ocp = pytest.importorskip("orbax.checkpoint", minversion="0.12")
 import equinox as eqx  # noqa: E402
 import optax  # noqa: E402
 
@@ -104,3 +104,10 @@ def test_what_nox_save_refuses_orbax_refuses_before_writing(tmp_path: Path) -> N
     with pytest.raises(nox.SaveError, match=r"cannot save \['f'\] = <function"):
         noxjax.orbax.save(tmp_path / "ckpt", {"f": lambda x: x})
     assert not (tmp_path / "ckpt").exists()
+
+
+def test_an_old_orbax_is_refused_with_the_fix() -> None:
+    noxjax.orbax._check_version("0.12.0")
+    noxjax.orbax._check_version("1.0.dev1")
+    with pytest.raises(ImportError, match=r"noxjax\.orbax needs orbax-checkpoint>=0\.12 \(found 0\.6\.4\); install it with pip install 'noxjax\[orbax\]'"):
+        noxjax.orbax._check_version("0.6.4")

@@ -10,7 +10,7 @@ import pytest
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-ocp = pytest.importorskip("orbax.checkpoint")
+ocp = pytest.importorskip("orbax.checkpoint", minversion="0.12")
 import optax  # noqa: E402
 
 import noxjax as nox  # noqa: E402
