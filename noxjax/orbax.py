@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import os
+import re
 from typing import Any, cast
 
 import jax
@@ -43,7 +44,8 @@ epath: Any = _epath
 
 def _check_version(version: str) -> None:
     """Raise ImportError unless `version` of orbax-checkpoint is one noxjax.orbax works with."""
-    if tuple(int(p) for p in version.split(".")[:2]) < (0, 12):
+    numbers = re.match(r"(\d+)\.(\d+)", version)
+    if numbers is None or (int(numbers[1]), int(numbers[2])) < (0, 12):
         raise ImportError(f"noxjax.orbax needs orbax-checkpoint>=0.12 (found {version}); install it with pip install 'noxjax[orbax]'")
 
 

@@ -109,5 +109,6 @@ def test_what_nox_save_refuses_orbax_refuses_before_writing(tmp_path: Path) -> N
 def test_an_old_orbax_is_refused_with_the_fix() -> None:
     noxjax.orbax._check_version("0.12.0")
     noxjax.orbax._check_version("1.0.dev1")
+    noxjax.orbax._check_version("0.13rc1")
     with pytest.raises(ImportError, match=r"noxjax\.orbax needs orbax-checkpoint>=0\.12 \(found 0\.6\.4\); install it with pip install 'noxjax\[orbax\]'"):
         noxjax.orbax._check_version("0.6.4")
