@@ -34,7 +34,7 @@ from ._field import field, field_options, user_metadata
 from ._frozendict import FrozenDict
 from ._pytree import FLAT, ClassInfo, FieldKey, class_info, make_flat, register
 from ._registry import FunctionRef, function_name, register_class
-from ._repr import module_repr, pretty
+from ._repr import module_repr, pretty, treescope_repr
 from ._static import MIXED, MODULE, STATIC, check_built, classify, fast_kind, is_module, is_module_class, learn_module_class
 
 __all__ = ["module", "Module", "replace", "from_fields"]
@@ -256,6 +256,7 @@ _GENERATED: dict[str, Any] = {
     "__hash__": module_hash,
     "__repr__": module_repr,
     "_repr_pretty_": pretty,
+    "__treescope_repr__": treescope_repr,
     "__copy__": _copy,
     "__deepcopy__": _deepcopy,
     "__replace__": _replace_method,

@@ -16,7 +16,7 @@ from ._jaxapi import keystr, tree_flatten_with_path
 from ._registry import function_name
 from ._static import is_array
 
-__all__ = ["module_repr", "short_repr", "summary", "pretty", "dtype_shape", "join_wrapped"]
+__all__ = ["module_repr", "short_repr", "summary", "pretty", "treescope_repr", "dtype_shape", "join_wrapped"]
 
 _WIDTH = 88
 
@@ -106,3 +106,13 @@ def _nbytes(x: Any) -> int:
 def pretty(self: Any, printer: Any, cycle: bool) -> None:
     """IPython's `_repr_pretty_` hook: the same short repr."""
     printer.text(repr(self) if not cycle else f"{type(self).__qualname__}(...)")
+
+
+def treescope_repr(self: Any, path: str | None, subtree_renderer: Any) -> Any:
+    """treescope's `__treescope_repr__` hook: the class, colored by its name, with
+    its fields (arrays summarized by treescope). treescope is imported only here."""
+    from treescope import formatting_util, repr_lib
+
+    attributes = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.repr}
+    color = formatting_util.color_from_string(type(self).__qualname__)
+    return repr_lib.render_object_constructor(type(self), attributes, path, subtree_renderer, color=color)

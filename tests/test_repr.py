@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import jax
+import pytest
 import jax.numpy as jnp
 
 import noxjax as nox
@@ -54,3 +60,27 @@ def test_summary_under_jit_and_ipython_pretty(linear: Linear) -> None:
     printer = Printer()
     linear._repr_pretty_(printer, False)  # type: ignore[attr-defined]
     assert printer.out == [repr(linear)]
+
+
+def test_repr_reads_no_array_values_and_works_under_vmap(linear: Linear) -> None:
+    gone = Linear(jnp.ones((2, 3)), jnp.zeros(2))
+    gone.w.delete()  # reading its values would raise
+    assert repr(gone) == "Linear(w=f32[2,3], b=f32[2], n=3, activation='relu')"
+    seen = []
+    jax.vmap(lambda m: seen.append(repr(m)) or m.b)(nox.stack([linear, linear]))
+    assert seen == ["Linear(w=f32[2,3], b=f32[2], n=3, activation='relu')"]
+
+
+def test_treescope_renders_fields_statics_and_array_summaries(linear: Linear) -> None:
+    treescope = pytest.importorskip("treescope")
+    text = treescope.render_to_text(nox.Sequential([linear]))
+    assert text.startswith("Sequential(\n  layers=(\n    Linear(\n")
+    assert "w=# jax.Array float32(2, 3)" in text and "n=3," in text and "activation='relu'," in text
+    with treescope.active_autovisualizer.set_scoped(None):
+        assert "f32[2,3]" not in treescope.render_to_text(linear)  # treescope's rendering, not the plain repr
+
+
+def test_import_noxjax_does_not_import_treescope() -> None:
+    code = "import sys, noxjax; print('treescope' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(nox.__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout == "False\n"
