@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import math
 from collections.abc import Mapping
 from typing import Any, cast
@@ -111,8 +112,8 @@ def pretty(self: Any, printer: Any, cycle: bool) -> None:
 def treescope_repr(self: Any, path: str | None, subtree_renderer: Any) -> Any:
     """treescope's `__treescope_repr__` hook: the class, colored by its name, with
     its fields (arrays summarized by treescope). treescope is imported only here."""
-    from treescope import formatting_util, repr_lib
-
+    formatting_util: Any = importlib.import_module("treescope.formatting_util")  # untyped
+    repr_lib: Any = importlib.import_module("treescope.repr_lib")
     attributes = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.repr}
     color = formatting_util.color_from_string(type(self).__qualname__)
     return repr_lib.render_object_constructor(type(self), attributes, path, subtree_renderer, color=color)
