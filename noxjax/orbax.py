@@ -80,7 +80,7 @@ class Handler(ocp.handlers.AsyncCheckpointHandler):  # type: ignore[misc]
             index = {id(e): i for i, e in enumerate(entries)}
             abstract = {_name(index[id(e)]): shape_dtype_struct(e.shape, e.dtype, sharding=target) for e, target in requests}
             got = self._arrays.restore(directory, args=ocp.args.StandardRestore(abstract))
-            return [got[_name(index[id(e)])] if target is not None else np.asarray(got[_name(index[id(e)])]) for e, target in requests]
+            return [got[_name(index[id(e)])] if target is not None else _host(got[_name(index[id(e)])]) for e, target in requests]
 
         return build_placed(header["tree"], entries, options.like, placement, read, name)
 
@@ -155,6 +155,13 @@ def _standard_save(args: Save) -> Any:
 
 def _name(i: int) -> str:
     return f"a{i}"
+
+
+def _host(x: Any) -> np.ndarray[Any, Any]:
+    """A read-only host copy or view, as every noxjax reader returns."""
+    host = np.array(x)
+    host.flags.writeable = False
+    return host
 
 
 def _header(metadata: Any, name: str) -> dict[str, Any]:

@@ -382,7 +382,8 @@ def unpack_header(header: bytes, name: str) -> dict[str, Any]:
 
 def _entries(raw: list[Any], data_start: int, size: int, name: str) -> list[ArrayEntry]:
     entries = [_entry(r, i, data_start, size, name) for i, r in enumerate(raw)]
-    ordered = sorted(entries, key=lambda e: e.offset)
+    offsets = [e.offset for e in entries]
+    ordered = entries if offsets == sorted(offsets) else sorted(entries, key=lambda e: e.offset)
     for a, b in zip(ordered, ordered[1:]):
         if a.offset + a.nbytes > b.offset:
             raise FormatError(f"{name}: arrays {a.path!r} and {b.path!r} overlap at offset {b.offset}")
@@ -402,12 +403,12 @@ def array_entry(raw: Any, i: int, name: str, offset: int = 0, crc32: bytes = b""
     if type(raw) is not dict:
         raise FormatError(f"{name}: array entry {i} is not a map")
     fields = cast("dict[str, Any]", raw)
-    path, key_impl = fields.get("path"), fields.get("key_impl")
+    path, dtype_name, key_impl = fields.get("path"), fields.get("dtype"), fields.get("key_impl")
     if type(path) is not str:
         raise FormatError(f"{name}: array entry {i} has no path")
-    dtype = _DTYPES.get(fields["dtype"]) if type(fields.get("dtype")) is str else None
+    dtype = _DTYPES.get(dtype_name) if type(dtype_name) is str else None
     if dtype is None:  # the messages are built only for a bad entry
-        dtype = dtype_from_name(fields.get("dtype"), f"{name} array {path!r}")
+        dtype = dtype_from_name(dtype_name, f"{name} array {path!r}")
     shape = _shape(fields.get("shape"))
     if shape is None:
         raise FormatError(
@@ -474,13 +475,13 @@ def read_arrays(f: IO[bytes], header: Header, verify: bool, name: str = "the fil
     for run in _runs(header.arrays):
         first = run[0].offset
         buffer = _read_span(f, run, name)
+        buffer.flags.writeable = False  # so every array made from it is read-only
+        data = buffer.data
         for entry in run:
-            view = buffer[entry.offset - first : entry.offset - first + entry.nbytes]
+            start = entry.offset - first
             if verify:
-                pending.append((entry, _checksum(view.data)))
-            array: np.ndarray[Any, Any] = np.ndarray(entry.shape, entry.dtype, buffer=view)
-            array.flags.writeable = False
-            yield array
+                pending.append((entry, _checksum(data[start : start + entry.nbytes])))
+            yield np.ndarray(entry.shape, entry.dtype, buffer=buffer, offset=start)
     if verify:
         for entry, checksum in pending:
             check_crc(checksum if isinstance(checksum, int) else checksum.value(), entry, name)

@@ -390,8 +390,7 @@ def _leaves(entries: Sequence[ArrayEntry], hosts: list[np.ndarray[Any, Any]], to
     array JAX can hold, go to the device in one batched `device_put`."""
     holds = _jax_holds() if to_device else _never_holds
     moved: list[int] = []
-    for i, (entry, host) in enumerate(zip(entries, hosts)):
-        host.flags.writeable = False
+    for i, (entry, host) in enumerate(zip(entries, hosts)):  # every reader returns read-only arrays
         if entry.key_impl is not None or holds(host.dtype):
             moved.append(i)
     leaves: list[Any] = list(hosts)
