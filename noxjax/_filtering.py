@@ -48,13 +48,26 @@ def _mask(tree: Any, leaves: list[Any], treedef: PyTreeDef, where: Where) -> tup
 
 
 def paths(tree: Any) -> list[str]:
-    """The key paths of the leaves of `tree`, as `keystr` prints them."""
+    """The key paths of the leaves of `tree`, as `keystr` prints them.
+
+    >>> import jax.numpy as jnp, noxjax as nox
+    >>> nox.paths({"w": jnp.ones(2), "layers": [jnp.ones(1)]})
+    ["['layers'][0]", "['w']"]
+    """
     _, treedef = tree_flatten(tree)
     return [keystr(p) for p in leaf_paths(tree, treedef)]
 
 
 def partition(tree: T, where: Where) -> tuple[T, T]:
-    """(selected, rest): two trees of `tree`'s structure, `None` where a leaf is not theirs."""
+    """(selected, rest): two trees of `tree`'s structure, `None` where a leaf is not theirs.
+
+    Raises as `nox.filter` does.
+
+    >>> import jax.numpy as jnp, noxjax as nox
+    >>> selected, rest = nox.partition({"w": jnp.ones(2), "b": jnp.zeros(2)}, "['w']")
+    >>> selected["b"] is None, rest["w"] is None
+    (True, True)
+    """
     leaves, treedef = tree_flatten(tree)
     mask = _mask(tree, leaves, treedef, where)
     selected = [x if m else None for x, m in zip(leaves, mask)]
@@ -63,7 +76,15 @@ def partition(tree: T, where: Where) -> tuple[T, T]:
 
 
 def filter(tree: T, where: Where) -> T:  # noqa: A001 - the name users know from equinox
-    """`tree` with every leaf that `where` does not select replaced by `None`."""
+    """`tree` with every leaf that `where` does not select replaced by `None`.
+
+    Raises `nox.GlobError` for a malformed glob, `nox.ArgumentError` for a `where`
+    of another kind.
+
+    >>> import jax.numpy as jnp, noxjax as nox
+    >>> nox.filter({"w": jnp.ones(2), "b": jnp.zeros(2)}, "['w']")["b"] is None
+    True
+    """
     return partition(tree, where)[0]
 
 
@@ -78,7 +99,16 @@ def _none_slots(tree: Any, treedef: PyTreeDef) -> tuple[PyTreeDef, tuple[int, ..
 
 
 def combine(*trees: T) -> T:
-    """Merge trees of one structure: each leaf is the first non-`None` one among them."""
+    """Merge trees of one structure: each leaf is the first non-`None` one among them.
+
+    Raises `nox.StructureError` for trees of different structures (ignoring `None`).
+
+    >>> import jax.numpy as jnp, noxjax as nox
+    >>> params = {"w": jnp.ones(2), "b": jnp.zeros(2)}
+    >>> frozen, trainable = nox.partition(params, "['w']")
+    >>> nox.combine(frozen, trainable) == params
+    True
+    """
     if not trees:
         raise ArgumentError("nox.combine needs at least one tree")
     full_def: PyTreeDef = None
@@ -100,7 +130,14 @@ def combine(*trees: T) -> T:
 
 
 def map_where(tree: T, where: Where, fn: Callable[[Any], Any]) -> T:
-    """`tree` with `fn` applied to the leaves `where` selects; the rest unchanged."""
+    """`tree` with `fn` applied to the leaves `where` selects; the rest unchanged.
+
+    Raises as `nox.filter` does.
+
+    >>> import jax.numpy as jnp, noxjax as nox
+    >>> nox.map_where({"w": jnp.ones(2), "b": jnp.ones(2)}, "['w']", lambda x: 0 * x)["w"]
+    Array([0., 0.], dtype=float32)
+    """
     leaves, treedef = tree_flatten(tree)
     mask = _mask(tree, leaves, treedef, where)
     return treedef.unflatten([fn(x) if m else x for x, m in zip(leaves, mask)])  # type: ignore[no-any-return]
@@ -110,6 +147,10 @@ def labels(tree: Any, rules: Mapping[L, Where], *, default: L = _MISSING) -> Any
     """A tree of `tree`'s structure holding, per leaf, the label of the first matching rule.
 
     Without `default`, a leaf that no rule matches is a `nox.LabelError` naming its path.
+
+    >>> import jax.numpy as jnp, noxjax as nox
+    >>> nox.labels({"w": jnp.ones(2), "b": jnp.zeros(2)}, {"decay": "['w']"}, default="none")
+    {'b': 'none', 'w': 'decay'}
     """
     leaves, treedef = tree_flatten(tree)
     masks = [(label, _mask(tree, leaves, treedef, where)) for label, where in rules.items()]
@@ -131,6 +172,12 @@ def labeler(rules: Mapping[L, Where], *, default: L = _MISSING) -> Callable[[Any
 
     Pass it to `optax.multi_transform` or `optax.masked`: they call a callable labels
     argument, and a module with `__call__` is callable, so pass this, not a labels tree.
+
+    >>> import jax.numpy as jnp, noxjax as nox, optax
+    >>> label = nox.labeler({"decay": "['w']"}, default="none")
+    >>> label({"w": jnp.ones(2), "b": jnp.zeros(2)})
+    {'b': 'none', 'w': 'decay'}
+    >>> optimizer = optax.multi_transform({"decay": optax.adamw(1e-3), "none": optax.adam(1e-3)}, label)
     """
 
     def label_params(params: Any) -> Any:

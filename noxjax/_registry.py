@@ -56,6 +56,15 @@ def register_function(fn: F, name: str | None = None) -> F:
     """Allow `fn` as a static field value; it is saved as `name`.
 
     `name` defaults to `module:qualname`. Usable as a decorator.
+
+    Raises `nox.ArgumentError` for a name another function already has.
+
+    >>> import jax, noxjax as nox
+    >>> @nox.register_function
+    ... def swish(x):
+    ...     return x * jax.nn.sigmoid(x)
+    >>> nox.loads(nox.dumps(swish)) is swish
+    True
     """
     if name is None:
         name = f"{getattr(fn, '__module__', None)}:{getattr(fn, '__qualname__', None)}"

@@ -32,12 +32,23 @@ def _specs(tree: Any, rules: Rules | None, specs: Specs | None) -> tuple[list[tu
     """Each leaf of `tree` with its path and its unchecked `PartitionSpec`."""
     matchers = [(compile_where(where), spec) for where, spec in (specs or {}).items()]
     leaves, treedef = tree_flatten_with_path(tree)
-    return [(path, leaf, _spec(path, leaf, matchers, rules or {})) for path, leaf in leaves], treedef
+    used: set[int] = set()
+    out = [(path, leaf, _spec(path, leaf, matchers, rules or {}, used)) for path, leaf in leaves]
+    unused = [where for i, (where, _) in enumerate((specs or {}).items()) if i not in used]
+    if unused and leaves:
+        shown = ", ".join(keystr(path) or "the root" for path, _ in leaves[:3])
+        raise ShardingError(
+            f"specs entry {unused[0]!r} decides no array's spec (it selects none, or only arrays an earlier entry "
+            f"took); the leaves' paths look like {shown}. "
+            f"Globs match whole paths: a dict key is ['key'], an attribute .name, any prefix **"
+        )
+    return out, treedef
 
 
-def _spec(path: KeyPath, leaf: Any, matchers: list[tuple[Any, PartitionSpec]], rules: Rules) -> PartitionSpec:
-    for matcher, spec in matchers:
+def _spec(path: KeyPath, leaf: Any, matchers: list[tuple[Any, PartitionSpec]], rules: Rules, used: set[int]) -> PartitionSpec:
+    for i, (matcher, spec) in enumerate(matchers):
         if matcher(path, leaf):
+            used.add(i)
             return _as_spec(spec, path)
     axes = _field_axes(path)
     if axes is None or not is_array(leaf):
@@ -87,8 +98,8 @@ def shardings(tree: Any, mesh: Mesh, rules: Rules | None = None, specs: Specs | 
     ...     w: jax.Array = nox.field(axes=("embed", "hidden"))
     ...     b: jax.Array = nox.field(axes=("hidden",))
     >>> mesh = Mesh(np.array(jax.devices()[:1]), ("model",))
-    >>> nox.shardings(Dense(jnp.ones((4, 8)), jnp.ones(8)), mesh, rules={"hidden": "model"}).w.spec
-    PartitionSpec(None, 'model')
+    >>> nox.shardings(Dense(jnp.ones((4, 8)), jnp.ones(8)), mesh, rules={"hidden": "model"}).w.spec == P(None, "model")
+    True
     """
     leaves, treedef = _specs(tree, rules, specs)
     return treedef.unflatten([_checked(mesh, spec, getattr(leaf, "shape", ()), path) for path, leaf, spec in leaves])
@@ -156,8 +167,8 @@ def shard(tree: Any, mesh: Mesh, rules: Rules | None = None, specs: Specs | None
     >>> import jax, jax.numpy as jnp, numpy as np, noxjax as nox
     >>> from jax.sharding import Mesh, PartitionSpec as P
     >>> mesh = Mesh(np.array(jax.devices()[:1]), ("data",))
-    >>> nox.shard({"x": jnp.ones((4, 2))}, mesh, specs={"x": P("data")})["x"].sharding.spec
-    PartitionSpec('data',)
+    >>> nox.shard({"x": jnp.ones((4, 2))}, mesh, specs={"['x']": P("data")})["x"].sharding.spec == P("data")
+    True
     """
     leaves, treedef = _specs(tree, rules, specs)
     out: list[Any] = []

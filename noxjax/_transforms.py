@@ -35,6 +35,10 @@ class VMap(Wrapper, Generic[P, R], name="noxjax.VMap"):
 
     With `fn_axis=None` (default) `fn`'s arrays are broadcast; with an int they are
     mapped along that axis (a stacked module: an ensemble).
+
+    >>> import jax, jax.numpy as jnp, noxjax as nox
+    >>> nox.VMap(lambda x, y: x * y, in_axes=(0, None))(jnp.arange(3.0), 2.0)
+    Array([0., 2., 4.], dtype=float32)
     """
 
     fn: Callable[P, R] = open_field()
@@ -75,6 +79,16 @@ class Grad(Wrapper, Generic[T, P], name="noxjax.Grad"):
     that `wrt` selects (default: all). The result has the first argument's
     structure, with None where nothing was differentiated; integer and bool leaves
     never are. With `has_aux`, returns `(grads, aux)`.
+
+    Raises `nox.ArgumentError` for a first argument with nothing to differentiate
+    where `wrt` selects.
+
+    >>> import jax, jax.numpy as jnp, noxjax as nox
+    >>> def loss(params, x):
+    ...     return jnp.sum(params["w"] * x) + params["n"]
+    >>> grads = nox.Grad(loss, wrt="['w']")({"w": jnp.ones(2), "n": 1.0}, jnp.arange(2.0))
+    >>> grads["w"], grads["n"]
+    (Array([0., 1.], dtype=float32), None)
     """
 
     fn: Callable[Concatenate[T, P], Any] = open_field()
@@ -93,7 +107,12 @@ class Grad(Wrapper, Generic[T, P], name="noxjax.Grad"):
 
 class ValueAndGrad(Wrapper, Generic[T, P], name="noxjax.ValueAndGrad"):
     """`(fn(x, ...), gradient)` as `nox.Grad` computes it; with `has_aux`,
-    `((value, aux), gradient)`."""
+    `((value, aux), gradient)`.
+
+    >>> import jax.numpy as jnp, noxjax as nox
+    >>> nox.ValueAndGrad(lambda p: jnp.sum(p["w"] ** 2))({"w": jnp.ones(2)})
+    (Array(2., dtype=float32), {'w': Array([2., 2.], dtype=float32)})
+    """
 
     fn: Callable[Concatenate[T, P], Any] = open_field()
     wrt: Where | None = open_field(default=None)
@@ -111,7 +130,12 @@ class ValueAndGrad(Wrapper, Generic[T, P], name="noxjax.ValueAndGrad"):
 
 
 class Remat(Wrapper, Generic[P, R], name="noxjax.Remat"):
-    """`jax.checkpoint(fn)`: recompute `fn`'s intermediates in the backward pass."""
+    """`jax.checkpoint(fn)`: recompute `fn`'s intermediates in the backward pass.
+
+    >>> import jax, jax.numpy as jnp, noxjax as nox
+    >>> jax.grad(nox.Remat(lambda x: x ** 3))(2.0)
+    Array(12., dtype=float32, weak_type=True)
+    """
 
     fn: Callable[P, R] = open_field()
 
@@ -135,7 +159,15 @@ def vmap(*, in_axes: Any = 0, out_axes: Any = 0, fn_axis: int | None = None) -> 
 def vmap(
     fn: Callable[P, R] | None = None, /, *, in_axes: Any = 0, out_axes: Any = 0, fn_axis: int | None = None
 ) -> VMap[P, R] | Callable[[Callable[P, R]], VMap[P, R]]:
-    """`nox.VMap(fn, ...)`, usable as a decorator."""
+    """`nox.VMap(fn, ...)`, usable as a decorator.
+
+    >>> import jax.numpy as jnp, noxjax as nox
+    >>> @nox.vmap(in_axes=(0, None))
+    ... def scale(x, s):
+    ...     return x * s
+    >>> scale(jnp.arange(3.0), 2.0)
+    Array([0., 2., 4.], dtype=float32)
+    """
 
     def build(f: Callable[P, R]) -> VMap[P, R]:
         return VMap(f, in_axes=in_axes, out_axes=out_axes, fn_axis=fn_axis)
@@ -150,7 +182,15 @@ def grad(*, wrt: Where | None = None, has_aux: bool = False) -> Callable[[Callab
 def grad(
     fn: Callable[Concatenate[T, P], Any] | None = None, /, *, wrt: Where | None = None, has_aux: bool = False
 ) -> Grad[T, P] | Callable[[Callable[Concatenate[T, P], Any]], Grad[T, P]]:
-    """`nox.Grad(fn, ...)`, usable as a decorator."""
+    """`nox.Grad(fn, ...)`, usable as a decorator.
+
+    >>> import jax.numpy as jnp, noxjax as nox
+    >>> @nox.grad
+    ... def loss(params):
+    ...     return jnp.sum(params["w"] ** 2)
+    >>> loss({"w": jnp.ones(2)})["w"]
+    Array([2., 2.], dtype=float32)
+    """
 
     def build(f: Callable[Concatenate[T, P], Any]) -> Grad[T, P]:
         return Grad(f, wrt=wrt, has_aux=has_aux)
@@ -169,7 +209,15 @@ def value_and_grad(
 def value_and_grad(
     fn: Callable[Concatenate[T, P], Any] | None = None, /, *, wrt: Where | None = None, has_aux: bool = False
 ) -> ValueAndGrad[T, P] | Callable[[Callable[Concatenate[T, P], Any]], ValueAndGrad[T, P]]:
-    """`nox.ValueAndGrad(fn, ...)`, usable as a decorator."""
+    """`nox.ValueAndGrad(fn, ...)`, usable as a decorator.
+
+    >>> import jax.numpy as jnp, noxjax as nox
+    >>> @nox.value_and_grad
+    ... def loss(params):
+    ...     return jnp.sum(params["w"] ** 2)
+    >>> loss({"w": jnp.ones(2)})[0]
+    Array(2., dtype=float32)
+    """
 
     def build(f: Callable[Concatenate[T, P], Any]) -> ValueAndGrad[T, P]:
         return ValueAndGrad(f, wrt=wrt, has_aux=has_aux)
@@ -178,5 +226,13 @@ def value_and_grad(
 
 
 def remat(fn: Callable[P, R], /) -> Remat[P, R]:
-    """`nox.Remat(fn)`, usable as a decorator."""
+    """`nox.Remat(fn)`, usable as a decorator.
+
+    >>> import jax, jax.numpy as jnp, noxjax as nox
+    >>> @nox.remat
+    ... def block(x):
+    ...     return jnp.tanh(x)
+    >>> jax.grad(block)(0.0)
+    Array(1., dtype=float32, weak_type=True)
+    """
     return Remat(fn)

@@ -29,19 +29,53 @@ DOUBLE_STAR: Component = ("**", None)
 
 
 class Tag(Module, name="noxjax.Tag"):
-    """Selects the leaves of fields declared with `nox.field(tags=(name, ...))`."""
+    """Selects the leaves of fields declared with `nox.field(tags=(name, ...))`.
+
+    >>> import jax, jax.numpy as jnp, noxjax as nox
+    >>> @nox.module
+    ... class Dense:
+    ...     w: jax.Array = nox.field(tags=("decay",))
+    ...     b: jax.Array
+    >>> nox.filter(Dense(jnp.ones(2), jnp.ones(2)), nox.tag("decay")).b is None
+    True
+    """
 
     name: str
 
 
 def tag(name: str) -> Tag:
-    """A `where` selecting every leaf inside a field tagged `name`."""
+    """A `where` selecting every leaf inside a field tagged `name`.
+
+    Raises `nox.ArgumentError` for a name that is not a str.
+
+    >>> import jax, jax.numpy as jnp, noxjax as nox
+    >>> @nox.module
+    ... class Dense:
+    ...     w: jax.Array = nox.field(tags=("decay",))
+    ...     b: jax.Array
+    >>> nox.labels(Dense(jnp.ones(2), jnp.ones(2)), {True: nox.tag("decay")}, default=False)
+    Dense(w=True, b=False)
+    """
     if not isinstance(name, str):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise ArgumentError(f"nox.tag expects a tag name (str), got {name!r}")
     return Tag(name)
 
 
 Where = Union[str, Tag, type, Callable[[KeyPath, Any], bool]]
+Where.__doc__ = """What selects leaves, in every filtering function: a glob on the key path
+(`"layers[*].w"`, `"**.b"`, `"['w']"`), `nox.tag(name)`, a module class (every
+leaf inside its instances), or a predicate `(path, leaf) -> bool`.
+
+Raises `nox.GlobError` for a malformed glob and `nox.ArgumentError` for any other
+kind of value, wherever a `where` is used.
+
+>>> import jax, jax.numpy as jnp, noxjax as nox
+>>> tree = {"layers": [{"w": jnp.ones(2), "b": jnp.zeros(2)}] * 2}
+>>> nox.paths(nox.filter(tree, "['layers'][*]['w']"))
+["['layers'][0]['w']", "['layers'][1]['w']"]
+>>> len(jax.tree.leaves(nox.filter(tree, lambda path, x: x.sum() > 0)))
+2
+"""
 
 
 def key_component(key: Any) -> Component:

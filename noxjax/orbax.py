@@ -55,7 +55,14 @@ _KEY = "noxjax"  # the header's key in orbax's custom metadata
 
 class Handler(ocp.handlers.AsyncCheckpointHandler):  # type: ignore[misc]
     """An orbax `CheckpointHandler` for noxjax trees: orbax's standard handler for
-    the arrays, with the noxjax header in the checkpoint's custom metadata."""
+    the arrays, with the noxjax header in the checkpoint's custom metadata.
+
+    `Save` and `Restore` are registered with it, so orbax picks it by itself:
+
+    >>> import orbax.checkpoint as ocp, noxjax.orbax
+    >>> isinstance(ocp.Checkpointer(noxjax.orbax.Handler())._handler, noxjax.orbax.Handler)
+    True
+    """
 
     def __init__(self) -> None:
         self._arrays = ocp.StandardCheckpointHandler()
@@ -97,7 +104,16 @@ class Handler(ocp.handlers.AsyncCheckpointHandler):  # type: ignore[misc]
 @ocp.args.register_with_handler(Handler, for_save=True)
 @dataclasses.dataclass
 class Save(ocp.args.CheckpointArgs):  # type: ignore[misc]
-    """Save `tree` (any tree `nox.save` takes) with JSON-like `metadata`."""
+    """Save `tree` (any tree `nox.save` takes) with JSON-like `metadata`.
+
+    >>> import tempfile, jax.numpy as jnp, orbax.checkpoint as ocp, noxjax.orbax
+    >>> with ocp.CheckpointManager(tempfile.mkdtemp()) as manager:
+    ...     _ = manager.save(1, args=noxjax.orbax.Save({"w": jnp.ones(2)}, metadata={"lr": 0.1}))
+    ...     manager.wait_until_finished()
+    ...     restored = manager.restore(1, args=noxjax.orbax.Restore())
+    >>> restored["w"]
+    Array([1., 1.], dtype=float32)
+    """
 
     tree: Any
     metadata: Any = None
@@ -108,7 +124,16 @@ class Save(ocp.args.CheckpointArgs):  # type: ignore[misc]
 class Restore(ocp.args.CheckpointArgs):  # type: ignore[misc]
     """Restore a tree saved with `Save`: with `mesh` (and `rules`/`specs`, as in
     `nox.shardings`), arrays are restored straight into those shardings; else
-    with the shardings of `like=`'s leaves; else fully replicated."""
+    with the shardings of `like=`'s leaves; else fully replicated.
+
+    >>> import tempfile, jax.numpy as jnp, orbax.checkpoint as ocp, noxjax.orbax
+    >>> with ocp.CheckpointManager(tempfile.mkdtemp()) as manager:
+    ...     _ = manager.save(1, args=noxjax.orbax.Save({"w": jnp.ones(2)}, metadata={"lr": 0.1}))
+    ...     manager.wait_until_finished()
+    ...     restored = manager.restore(1, args=noxjax.orbax.Restore())
+    >>> restored["w"]
+    Array([1., 1.], dtype=float32)
+    """
 
     like: Any = None
     mesh: Mesh | None = None
@@ -121,6 +146,12 @@ def save(directory: str | os.PathLike[str], tree: Any, metadata: Any = None) -> 
     Every process of a multi-host job calls it with its own shards.
 
     Raises `nox.SaveError` (naming the key path) for anything `nox.save` refuses.
+
+    >>> import os, tempfile, jax.numpy as jnp, noxjax.orbax
+    >>> directory = os.path.join(tempfile.mkdtemp(), "ckpt")
+    >>> noxjax.orbax.save(directory, {"w": jnp.ones(2), "step": 3})
+    >>> noxjax.orbax.load(directory)["step"]
+    3
     """
     with ocp.Checkpointer(Handler()) as checkpointer:
         checkpointer.save(epath.Path(os.path.abspath(directory)), args=Save(tree, metadata), force=True)
@@ -134,6 +165,12 @@ def load(
 
     Raises `nox.FormatError` for a checkpoint without a valid noxjax header, and
     `nox.ShardingError` for rules or specs that do not fit.
+
+    >>> import os, tempfile, jax.numpy as jnp, noxjax.orbax
+    >>> directory = os.path.join(tempfile.mkdtemp(), "ckpt")
+    >>> noxjax.orbax.save(directory, {"w": jnp.ones(2), "step": 3})
+    >>> noxjax.orbax.load(directory)["step"]
+    3
     """
     with ocp.Checkpointer(Handler()) as checkpointer:
         return checkpointer.restore(epath.Path(os.path.abspath(directory)), args=Restore(like, mesh, rules, specs))

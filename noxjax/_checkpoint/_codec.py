@@ -38,7 +38,16 @@ _INT64 = (-(2**63), 2**64 - 1)
 
 
 class SaveError(FormatError):
-    """An object that cannot be written to a file (a static that is not JSON-like, ...)."""
+    """An object that cannot be written to a file (a static that is not JSON-like, ...).
+
+    Raised by `nox.save`, `nox.dumps` and `noxjax.orbax`, naming the key path,
+    before any file is touched.
+
+    >>> import noxjax as nox
+    >>> nox.dumps({"f": lambda x: x})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    noxjax._checkpoint._codec.SaveError: cannot save ['f'] = <function <lambda> at ...>...
+    """
 
 
 def encode(obj: Any) -> tuple[Any, list[tuple[str, Any]], list[str]]:

@@ -110,7 +110,15 @@ def _write_to(f: IO[bytes], fill: Callable[[IO[bytes]], None]) -> None:
 
 
 def dumps(obj: Any, *, metadata: Any = None) -> bytes:
-    """The native-format bytes of `obj`."""
+    """The native-format bytes of `obj`.
+
+    Raises `nox.SaveError` as `nox.save` does.
+
+    >>> import jax.numpy as jnp, noxjax as nox
+    >>> data = nox.dumps({"w": jnp.ones(2)})
+    >>> data[:6], nox.loads(data)["w"]
+    (b'NOXJAX', Array([1., 1.], dtype=float32))
+    """
     tree, arrays, meta = _encode_local(obj, metadata)
     buffer = io.BytesIO()
     write(buffer, tree, arrays, meta)
@@ -204,6 +212,12 @@ def load(
     Raises `nox.FormatError` for anything but a well-formed file, naming the key
     path or byte offset; nothing is built from a file that fails a check.
     `nox.ShardingError` if `rules`/`specs` do not fit the arrays or the mesh.
+
+    >>> import os, tempfile, jax.numpy as jnp, noxjax as nox
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.nox")
+    >>> nox.save(path, {"w": jnp.ones(2), "step": 3})
+    >>> nox.load(path)
+    {'w': Array([1., 1.], dtype=float32), 'step': 3}
     """
     placement = None if mesh is None else Placement(mesh, rules, specs)
     if not isinstance(path, (str, os.PathLike)):
@@ -476,7 +490,15 @@ def _checked(x: Any, target: Any, path: str, name: str) -> Any:
 
 @dataclass(frozen=True)
 class FileInfo:
-    """What `nox.inspect` reads from a file's header (no array data is read)."""
+    """What `nox.inspect` reads from a file's header (no array data is read).
+
+    >>> import os, tempfile, jax.numpy as jnp, noxjax as nox
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.nox")
+    >>> nox.save(path, {"w": jnp.ones((2, 3))})
+    >>> info = nox.inspect(path)
+    >>> info.arrays, info.nbytes
+    ([("['w']", 'float32', (2, 3), 24)], 24)
+    """
 
     path: str
     version: int
@@ -525,7 +547,14 @@ def _size(nbytes: int) -> str:
 
 
 def inspect(path: PathLike) -> FileInfo:
-    """The tree, shapes, dtypes and sizes in a file, from its header alone."""
+    """The tree, shapes, dtypes and sizes in a file, from its header alone.
+
+    >>> import os, tempfile, jax.numpy as jnp, noxjax as nox
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.nox")
+    >>> nox.save(path, {"w": jnp.ones((2, 3))}, metadata={"step": 3})
+    >>> nox.inspect(path).metadata
+    {'step': 3}
+    """
     name = os.fspath(path)
     with open(name, "rb") as f:
         size = os.fstat(f.fileno()).st_size

@@ -110,3 +110,12 @@ def test_compiled_step_input_and_output_shardings_are_the_rules(mesh: Mesh) -> N
     (model_in, x_in), _ = compiled.input_shardings
     assert [s.spec for s in jax.tree_util.tree_leaves(model_in)] == [P(None, "model"), P("model"), P("model", None), P(None)]
     assert x_in.spec == P("data") and compiled.output_shardings.spec == P("data")
+
+
+def test_a_specs_entry_that_selects_nothing_is_an_error(mesh: Mesh) -> None:
+    with pytest.raises(nox.ShardingError, match=r"specs entry 'x' decides no array's spec \(it selects none, or only arrays an earlier entry took\); the leaves' paths look like \['x'\]\. "
+                       r"Globs match whole paths: a dict key is \['key'\], an attribute \.name, any prefix \*\*"):
+        nox.shardings({"x": jnp.ones(8)}, mesh, specs={"x": P("data")})
+    shadowed = {".w1": P(None, "model"), "**.w1": P("model")}  # the second can never win
+    with pytest.raises(nox.ShardingError, match=r"specs entry '\*\*\.w1' decides no array's spec"):
+        nox.shardings(MLP.init(jax.random.key(0), 8, 16), mesh, specs=shadowed)
