@@ -25,9 +25,10 @@ def at(tree: T, where: Where) -> At[T]:
     Raises `nox.PathError` for a glob without wildcards that names nothing, and
     `nox.GlobError` for a malformed glob.
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> nox.at({"w": jnp.ones(2), "b": jnp.zeros(2)}, "['w']").apply(lambda w: 2 * w)["w"]
-    Array([2., 2.], dtype=float32)
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> nox.at({"w": jnp.ones(2), "b": jnp.zeros(2)}, "['w']").apply(lambda w: 2 * w)["w"]
+        Array([2., 2.], dtype=float32)
     """
     return At(tree, where)
 
@@ -35,10 +36,11 @@ def at(tree: T, where: Where) -> At[T]:
 class At(Generic[T]):
     """The selection of `nox.at`; updates return new trees, `tree` is unchanged.
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> selection = nox.at({"w": jnp.ones(2), "b": jnp.zeros(2)}, "['b']")
-    >>> selection.set(jnp.ones(2))["b"]
-    Array([1., 1.], dtype=float32)
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> selection = nox.at({"w": jnp.ones(2), "b": jnp.zeros(2)}, "['b']")
+        >>> selection.set(jnp.ones(2))["b"]
+        Array([1., 1.], dtype=float32)
     """
 
     __slots__ = ("_tree", "_pairs", "_treedef", "_nodes")

@@ -69,12 +69,13 @@ def tree_equal(a: Any, b: Any, *, rtol: float = 0.0, atol: float = 0.0) -> Any:
     Returns a bool, or a traced boolean array when any leaf is traced (inside
     `jax.jit`, `jax.grad`, ...).
 
-    >>> import jax.numpy as jnp
-    >>> import noxjax as nox
-    >>> nox.tree_equal({"w": jnp.ones(2)}, {"w": jnp.ones(2) + 1e-7}, atol=1e-6)
-    True
-    >>> nox.tree_equal((1, jnp.ones(2)), (1.0, jnp.ones(2)))   # 1 and 1.0 differ
-    False
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> import noxjax as nox
+        >>> nox.tree_equal({"w": jnp.ones(2)}, {"w": jnp.ones(2) + 1e-7}, atol=1e-6)
+        True
+        >>> nox.tree_equal((1, jnp.ones(2)), (1.0, jnp.ones(2)))   # 1 and 1.0 differ
+        False
     """
     a_leaves, a_def = tree_flatten(a)
     b_leaves, b_def = tree_flatten(b)

@@ -26,9 +26,10 @@ class NoxError(Exception):
     """Base class of every error noxjax raises on purpose; each subclass also derives
     from the builtin exception a user would catch.
 
-    >>> import noxjax as nox
-    >>> issubclass(nox.FormatError, nox.NoxError) and issubclass(nox.FormatError, ValueError)
-    True
+    Examples:
+        >>> import noxjax as nox
+        >>> issubclass(nox.FormatError, nox.NoxError) and issubclass(nox.FormatError, ValueError)
+        True
     """
 
 
@@ -37,10 +38,11 @@ class FieldError(NoxError, TypeError):
 
     Raised by module construction and `nox.field`; the message names the field.
 
-    >>> import noxjax as nox
-    >>> nox.field(static="yes")
-    Traceback (most recent call last):
-    noxjax._errors.FieldError: field(static=...) takes None, True or False, got 'yes'
+    Examples:
+        >>> import noxjax as nox
+        >>> nox.field(static="yes")
+        Traceback (most recent call last):
+        noxjax._errors.FieldError: field(static=...) takes None, True or False, got 'yes'
     """
 
 
@@ -49,16 +51,17 @@ class UnknownFieldError(NoxError, AttributeError):
 
     Raised in `__init__`; declare the field in the class body.
 
-    >>> import noxjax as nox
-    >>> @nox.module
-    ... class Point:
-    ...     x: int
-    ...     def __init__(self, x):
-    ...         self.x = x
-    ...         self.y = 2 * x
-    >>> Point(1)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    noxjax._errors.UnknownFieldError: Point has no field 'y'; its fields are: x...
+    Examples:
+        >>> import noxjax as nox
+        >>> @nox.module
+        ... class Point:
+        ...     x: int
+        ...     def __init__(self, x):
+        ...         self.x = x
+        ...         self.y = 2 * x
+        >>> Point(1)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        noxjax._errors.UnknownFieldError: Point has no field 'y'; its fields are: x...
     """
 
 
@@ -67,16 +70,17 @@ class NotBuiltError(NoxError, AttributeError):
     `AttributeError`): flattening `self` inside `__init__`. Work on the values being
     assigned, or after construction.
 
-    >>> import jax, noxjax as nox
-    >>> @nox.module
-    ... class Half:
-    ...     x: int
-    ...     def __init__(self, x):
-    ...         self.x = x
-    ...         jax.tree.leaves(self)
-    >>> Half(1)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    noxjax._errors.NotBuiltError: Half is not built yet: ...
+    Examples:
+        >>> import jax, noxjax as nox
+        >>> @nox.module
+        ... class Half:
+        ...     x: int
+        ...     def __init__(self, x):
+        ...         self.x = x
+        ...         jax.tree.leaves(self)
+        >>> Half(1)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        noxjax._errors.NotBuiltError: Half is not built yet: ...
     """
 
 
@@ -84,10 +88,11 @@ class ArgumentError(NoxError, TypeError, ValueError):
     """An argument that a noxjax function cannot use, of the wrong kind or value
     (both a `TypeError` and a `ValueError`).
 
-    >>> import noxjax as nox
-    >>> nox.tag(3)
-    Traceback (most recent call last):
-    noxjax._errors.ArgumentError: nox.tag expects a tag name (str), got 3
+    Examples:
+        >>> import noxjax as nox
+        >>> nox.tag(3)
+        Traceback (most recent call last):
+        noxjax._errors.ArgumentError: nox.tag expects a tag name (str), got 3
     """
 
 
@@ -95,10 +100,11 @@ class GlobError(NoxError, ValueError):
     """A malformed glob passed as a `where` (a `ValueError`); the message points at
     the offset.
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> nox.filter({"w": jnp.ones(2)}, "w[")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    noxjax._errors.GlobError: malformed glob 'w[' at offset 1: ...
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> nox.filter({"w": jnp.ones(2)}, "w[")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        noxjax._errors.GlobError: malformed glob 'w[' at offset 1: ...
     """
 
 
@@ -106,10 +112,11 @@ class StructureError(NoxError, ValueError):
     """Trees whose structure or statics differ where they must agree (a
     `ValueError`), as in `nox.combine` or `nox.stack`.
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> nox.combine({"a": jnp.ones(1)}, {"b": jnp.ones(1)})  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    noxjax._errors.StructureError: nox.combine: tree 1 has another structure than tree 0 ...
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> nox.combine({"a": jnp.ones(1)}, {"b": jnp.ones(1)})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        noxjax._errors.StructureError: nox.combine: tree 1 has another structure than tree 0 ...
     """
 
 
@@ -118,12 +125,13 @@ class ShardingError(NoxError, ValueError):
     `ValueError`), raised by `nox.shardings`, `nox.shard` and `nox.load(mesh=...)`
     with the key path, shape and spec.
 
-    >>> import jax, jax.numpy as jnp, numpy as np, noxjax as nox
-    >>> from jax.sharding import Mesh, PartitionSpec as P
-    >>> mesh = Mesh(np.array(jax.devices()[:1]), ("data",))
-    >>> nox.shardings({"x": jnp.ones(2)}, mesh, specs={"['x']": P("model")})  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    noxjax._errors.ShardingError: ['x']: PartitionSpec('model') does not fit ...: the mesh has no axis 'model' ...
+    Examples:
+        >>> import jax, jax.numpy as jnp, numpy as np, noxjax as nox
+        >>> from jax.sharding import Mesh, PartitionSpec as P
+        >>> mesh = Mesh(np.array(jax.devices()[:1]), ("data",))
+        >>> nox.shardings({"x": jnp.ones(2)}, mesh, specs={"['x']": P("model")})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        noxjax._errors.ShardingError: ['x']: PartitionSpec('model') does not fit ...: the mesh has no axis 'model' ...
     """
 
 
@@ -131,14 +139,15 @@ class FrozenError(NoxError, dataclasses.FrozenInstanceError):
     """Assignment to, or deletion of, an attribute of a constructed module (a
     `dataclasses.FrozenInstanceError`); build a changed copy with `nox.replace`.
 
-    >>> import noxjax as nox
-    >>> @nox.module
-    ... class Point:
-    ...     x: int
-    >>> p = Point(1)
-    >>> p.x = 2  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    noxjax._errors.FrozenError: cannot assign to field 'x' of Point: modules are immutable...
+    Examples:
+        >>> import noxjax as nox
+        >>> @nox.module
+        ... class Point:
+        ...     x: int
+        >>> p = Point(1)
+        >>> p.x = 2  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        noxjax._errors.FrozenError: cannot assign to field 'x' of Point: modules are immutable...
     """
 
 
@@ -146,13 +155,14 @@ class UnhashableModuleError(NoxError, TypeError):
     """`hash()` of a module that holds arrays (a `TypeError`): pass such a module as
     a traced argument, not a static one.
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> @nox.module
-    ... class Scale:
-    ...     w: jnp.ndarray
-    >>> hash(Scale(jnp.ones(2)))  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    noxjax._errors.UnhashableModuleError: Scale holds arrays (at .w), so it has no hash...
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> @nox.module
+        ... class Scale:
+        ...     w: jnp.ndarray
+        >>> hash(Scale(jnp.ones(2)))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        noxjax._errors.UnhashableModuleError: Scale holds arrays (at .w), so it has no hash...
     """
 
 
@@ -160,13 +170,14 @@ class TracerComparisonError(NoxError, TypeError):
     """`==` between modules whose arrays are being traced (a `TypeError`); compare
     with `nox.tree_equal`, which returns a traced bool.
 
-    >>> import jax, jax.numpy as jnp, noxjax as nox
-    >>> @nox.module
-    ... class Scale:
-    ...     w: jax.Array
-    >>> jax.jit(lambda a, b: a == b)(Scale(jnp.ones(2)), Scale(jnp.zeros(2)))  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    noxjax._errors.TracerComparisonError: cannot compare Scale instances with `==` while .w is traced...
+    Examples:
+        >>> import jax, jax.numpy as jnp, noxjax as nox
+        >>> @nox.module
+        ... class Scale:
+        ...     w: jax.Array
+        >>> jax.jit(lambda a, b: a == b)(Scale(jnp.ones(2)), Scale(jnp.zeros(2)))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        noxjax._errors.TracerComparisonError: cannot compare Scale instances with `==` while .w is traced...
     """
 
 
@@ -174,30 +185,33 @@ class FormatError(NoxError, ValueError):
     """A file or byte string that is not a valid noxjax checkpoint, or that does not
     match `like=` (a `ValueError`); the message names the key path or byte offset.
 
-    >>> import noxjax as nox
-    >>> nox.loads(b"a text file, not a checkpoint")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    noxjax._errors.FormatError: the data is not a noxjax file: it starts with ...
+    Examples:
+        >>> import noxjax as nox
+        >>> nox.loads(b"a text file, not a checkpoint")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        noxjax._errors.FormatError: the data is not a noxjax file: it starts with ...
     """
 
 
 class LabelError(NoxError, ValueError):
     """A leaf that no rule of `nox.labels` selects, and no default (a `ValueError`).
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> nox.labels({"w": jnp.ones(1), "b": jnp.ones(1)}, {"decay": "['w']"})  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    noxjax._errors.LabelError: the leaf at ['b'] matches none of the rules ['decay']; add a rule ...
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> nox.labels({"w": jnp.ones(1), "b": jnp.ones(1)}, {"decay": "['w']"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        noxjax._errors.LabelError: the leaf at ['b'] matches none of the rules ['decay']; add a rule ...
     """
 
 
 class PathError(NoxError, KeyError):
     """A key path that does not exist in a tree (a `KeyError`), from `nox.at`.
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> nox.at({"w": jnp.ones(1)}, "['v']").get()  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    noxjax._errors.PathError: ...
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> nox.at({"w": jnp.ones(1)}, "['v']").get()  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        noxjax._errors.PathError: ...
     """
 
     def __str__(self) -> str:  # KeyError would repr() the message

@@ -81,13 +81,14 @@ def field(
     Raises `nox.FieldError` for a tag that is not a str, a `static` that is not
     None/True/False, or `axes` that are not a sequence of str or None.
 
-    >>> import jax, jax.numpy as jnp, noxjax as nox
-    >>> @nox.module
-    ... class Dense:
-    ...     w: jax.Array = nox.field(axes=("embed", "hidden"))
-    >>> [(path, w)], _ = jax.tree_util.tree_flatten_with_path(Dense(jnp.ones((2, 3))))
-    >>> path[0].metadata["axes"]
-    ('embed', 'hidden')
+    Examples:
+        >>> import jax, jax.numpy as jnp, noxjax as nox
+        >>> @nox.module
+        ... class Dense:
+        ...     w: jax.Array = nox.field(axes=("embed", "hidden"))
+        >>> [(path, w)], _ = jax.tree_util.tree_flatten_with_path(Dense(jnp.ones((2, 3))))
+        >>> path[0].metadata["axes"]
+        ('embed', 'hidden')
     """
     tags = (tags,) if isinstance(tags, str) else tuple(tags)
     for tag in tags:

@@ -50,9 +50,10 @@ def _mask(tree: Any, leaves: list[Any], treedef: PyTreeDef, where: Where) -> tup
 def paths(tree: Any) -> list[str]:
     """The key paths of the leaves of `tree`, as `keystr` prints them.
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> nox.paths({"w": jnp.ones(2), "layers": [jnp.ones(1)]})
-    ["['layers'][0]", "['w']"]
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> nox.paths({"w": jnp.ones(2), "layers": [jnp.ones(1)]})
+        ["['layers'][0]", "['w']"]
     """
     _, treedef = tree_flatten(tree)
     return [keystr(p) for p in leaf_paths(tree, treedef)]
@@ -63,10 +64,11 @@ def partition(tree: T, where: Where) -> tuple[T, T]:
 
     Raises as `nox.filter` does.
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> selected, rest = nox.partition({"w": jnp.ones(2), "b": jnp.zeros(2)}, "['w']")
-    >>> selected["b"] is None, rest["w"] is None
-    (True, True)
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> selected, rest = nox.partition({"w": jnp.ones(2), "b": jnp.zeros(2)}, "['w']")
+        >>> selected["b"] is None, rest["w"] is None
+        (True, True)
     """
     leaves, treedef = tree_flatten(tree)
     mask = _mask(tree, leaves, treedef, where)
@@ -81,9 +83,10 @@ def filter(tree: T, where: Where) -> T:  # noqa: A001 - the name users know from
     Raises `nox.GlobError` for a malformed glob, `nox.ArgumentError` for a `where`
     of another kind.
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> nox.filter({"w": jnp.ones(2), "b": jnp.zeros(2)}, "['w']")["b"] is None
-    True
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> nox.filter({"w": jnp.ones(2), "b": jnp.zeros(2)}, "['w']")["b"] is None
+        True
     """
     return partition(tree, where)[0]
 
@@ -103,11 +106,12 @@ def combine(*trees: T) -> T:
 
     Raises `nox.StructureError` for trees of different structures (ignoring `None`).
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> params = {"w": jnp.ones(2), "b": jnp.zeros(2)}
-    >>> frozen, trainable = nox.partition(params, "['w']")
-    >>> nox.combine(frozen, trainable) == params
-    True
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> params = {"w": jnp.ones(2), "b": jnp.zeros(2)}
+        >>> frozen, trainable = nox.partition(params, "['w']")
+        >>> nox.combine(frozen, trainable) == params
+        True
     """
     if not trees:
         raise ArgumentError("nox.combine needs at least one tree")
@@ -134,9 +138,10 @@ def map_where(tree: T, where: Where, fn: Callable[[Any], Any]) -> T:
 
     Raises as `nox.filter` does.
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> nox.map_where({"w": jnp.ones(2), "b": jnp.ones(2)}, "['w']", lambda x: 0 * x)["w"]
-    Array([0., 0.], dtype=float32)
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> nox.map_where({"w": jnp.ones(2), "b": jnp.ones(2)}, "['w']", lambda x: 0 * x)["w"]
+        Array([0., 0.], dtype=float32)
     """
     leaves, treedef = tree_flatten(tree)
     mask = _mask(tree, leaves, treedef, where)
@@ -148,9 +153,10 @@ def labels(tree: Any, rules: Mapping[L, Where], *, default: L = _MISSING) -> Any
 
     Without `default`, a leaf that no rule matches is a `nox.LabelError` naming its path.
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> nox.labels({"w": jnp.ones(2), "b": jnp.zeros(2)}, {"decay": "['w']"}, default="none")
-    {'b': 'none', 'w': 'decay'}
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> nox.labels({"w": jnp.ones(2), "b": jnp.zeros(2)}, {"decay": "['w']"}, default="none")
+        {'b': 'none', 'w': 'decay'}
     """
     leaves, treedef = tree_flatten(tree)
     masks = [(label, _mask(tree, leaves, treedef, where)) for label, where in rules.items()]
@@ -173,11 +179,12 @@ def labeler(rules: Mapping[L, Where], *, default: L = _MISSING) -> Callable[[Any
     Pass it to `optax.multi_transform` or `optax.masked`: they call a callable labels
     argument, and a module with `__call__` is callable, so pass this, not a labels tree.
 
-    >>> import jax.numpy as jnp, noxjax as nox, optax
-    >>> label = nox.labeler({"decay": "['w']"}, default="none")
-    >>> label({"w": jnp.ones(2), "b": jnp.zeros(2)})
-    {'b': 'none', 'w': 'decay'}
-    >>> optimizer = optax.multi_transform({"decay": optax.adamw(1e-3), "none": optax.adam(1e-3)}, label)
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox, optax
+        >>> label = nox.labeler({"decay": "['w']"}, default="none")
+        >>> label({"w": jnp.ones(2), "b": jnp.zeros(2)})
+        {'b': 'none', 'w': 'decay'}
+        >>> optimizer = optax.multi_transform({"decay": optax.adamw(1e-3), "none": optax.adam(1e-3)}, label)
     """
 
     def label_params(params: Any) -> Any:

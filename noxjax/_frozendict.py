@@ -28,10 +28,11 @@ class FrozenDict(Mapping[K, V]):
 
     Hashable when its values are; equal to any mapping with the same items.
 
-    >>> import noxjax as nox
-    >>> d = nox.FrozenDict({"b": 1, "a": 2})
-    >>> list(d), d == {"a": 2, "b": 1}, hash(d) == hash(nox.FrozenDict({"a": 2, "b": 1}))
-    (['a', 'b'], True, True)
+    Examples:
+        >>> import noxjax as nox
+        >>> d = nox.FrozenDict({"b": 1, "a": 2})
+        >>> list(d), d == {"a": 2, "b": 1}, hash(d) == hash(nox.FrozenDict({"a": 2, "b": 1}))
+        (['a', 'b'], True, True)
     """
 
     __slots__ = ("_data", "_hash")

@@ -42,8 +42,9 @@ def set_cache_size(size: int) -> None:
 
     Raises `nox.ArgumentError` (a `ValueError`) if `size` is not an int of at least 1.
 
-    >>> import noxjax as nox
-    >>> nox.set_cache_size(1024)
+    Examples:
+        >>> import noxjax as nox
+        >>> nox.set_cache_size(1024)
     """
     _CACHE.resize(size)
 
@@ -57,11 +58,12 @@ class Jit(Wrapper, Generic[P, R], name="noxjax.Jit"):
     `out_shardings` go to `jax.jit` as it takes them (a sharding per positional
     argument, or a tree of them per argument) and are held by identity.
 
-    >>> import jax.numpy as jnp
-    >>> import noxjax as nox
-    >>> double = nox.Jit(lambda x, times: x * times)
-    >>> double(jnp.ones(2), 2)          # `times` is static: no static_argnums needed
-    Array([2., 2.], dtype=float32)
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> import noxjax as nox
+        >>> double = nox.Jit(lambda x, times: x * times)
+        >>> double(jnp.ones(2), 2)          # `times` is static: no static_argnums needed
+        Array([2., 2.], dtype=float32)
     """
 
     fn: Callable[P, R] = open_field()
@@ -249,15 +251,16 @@ def jit(
     """`nox.Jit(fn, ...)`, usable as a decorator with or without options, on functions
     and on methods (`@nox.jit def __call__(self, x)` traces `self`'s arrays).
 
-    >>> import jax, jax.numpy as jnp
-    >>> import noxjax as nox
-    >>> class Scale(nox.Module):
-    ...     w: jax.Array
-    ...     @nox.jit
-    ...     def __call__(self, x):
-    ...         return self.w * x
-    >>> Scale(jnp.ones(2) * 3)(jnp.ones(2))
-    Array([3., 3.], dtype=float32)
+    Examples:
+        >>> import jax, jax.numpy as jnp
+        >>> import noxjax as nox
+        >>> class Scale(nox.Module):
+        ...     w: jax.Array
+        ...     @nox.jit
+        ...     def __call__(self, x):
+        ...         return self.w * x
+        >>> Scale(jnp.ones(2) * 3)(jnp.ones(2))
+        Array([3., 3.], dtype=float32)
     """
 
     def build(f: Callable[P, R]) -> Jit[P, R]:

@@ -88,15 +88,16 @@ class BoundMethod:
     transforms see the parameters; its static is the function object. It compares
     and hashes like a Python bound method: same function, same instance object.
 
-    >>> import jax, jax.numpy as jnp, noxjax as nox
-    >>> @nox.module
-    ... class Model:
-    ...     w: jax.Array
-    ...     def encode(self, x):
-    ...         return self.w * x
-    >>> m = Model(jnp.ones(2))
-    >>> isinstance(m.encode, nox.BoundMethod), jax.tree.leaves(m.encode) == [m.w]
-    (True, True)
+    Examples:
+        >>> import jax, jax.numpy as jnp, noxjax as nox
+        >>> @nox.module
+        ... class Model:
+        ...     w: jax.Array
+        ...     def encode(self, x):
+        ...         return self.w * x
+        >>> m = Model(jnp.ones(2))
+        >>> isinstance(m.encode, nox.BoundMethod), jax.tree.leaves(m.encode) == [m.w]
+        (True, True)
     """
 
     __func__: Callable[..., Any] = field(static=True)

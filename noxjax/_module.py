@@ -472,13 +472,14 @@ def module(
 
     Raises `nox.FieldError` for a field default that a module cannot hold.
 
-    >>> import jax, jax.numpy as jnp, noxjax as nox
-    >>> @nox.module
-    ... class Scale:
-    ...     w: jax.Array
-    ...     name: str = "scale"
-    >>> Scale(jnp.ones(2)), jax.tree.leaves(Scale(jnp.ones(2)))
-    (Scale(w=f32[2], name='scale'), [Array([1., 1.], dtype=float32)])
+    Examples:
+        >>> import jax, jax.numpy as jnp, noxjax as nox
+        >>> @nox.module
+        ... class Scale:
+        ...     w: jax.Array
+        ...     name: str = "scale"
+        >>> Scale(jnp.ones(2)), jax.tree.leaves(Scale(jnp.ones(2)))
+        (Scale(w=f32[2], name='scale'), [Array([1., 1.], dtype=float32)])
     """
 
     def decorate(cls: type[T]) -> type[T]:
@@ -497,14 +498,15 @@ class Module(abc.ABC):
     Options are class keywords: `class Linear(nox.Module, kw_only=True, name="x.Linear")`.
     `isinstance(x, nox.Module)` is true for modules of either spelling.
 
-    >>> import jax, jax.numpy as jnp, noxjax as nox
-    >>> class Linear(nox.Module):
-    ...     w: jax.Array
-    ...     b: jax.Array
-    ...     def __call__(self, x):
-    ...         return self.w @ x + self.b
-    >>> Linear(jnp.eye(2), jnp.ones(2))(jnp.ones(2))
-    Array([2., 2.], dtype=float32)
+    Examples:
+        >>> import jax, jax.numpy as jnp, noxjax as nox
+        >>> class Linear(nox.Module):
+        ...     w: jax.Array
+        ...     b: jax.Array
+        ...     def __call__(self, x):
+        ...         return self.w @ x + self.b
+        >>> Linear(jnp.eye(2), jnp.ones(2))(jnp.ones(2))
+        Array([2., 2.], dtype=float32)
     """
 
     def __init_subclass__(cls, *, kw_only: bool | None = None, name: str | None = None, **kwargs: Any) -> None:
@@ -525,13 +527,14 @@ def replace(m: T, /, **changes: Any) -> T:
     Raises `nox.FieldError` for a name that is not a field, or a value the field
     cannot hold.
 
-    >>> import noxjax as nox
-    >>> @nox.module
-    ... class Config:
-    ...     width: int
-    ...     depth: int = 2
-    >>> nox.replace(Config(64), depth=4)
-    Config(width=64, depth=4)
+    Examples:
+        >>> import noxjax as nox
+        >>> @nox.module
+        ... class Config:
+        ...     width: int
+        ...     depth: int = 2
+        >>> nox.replace(Config(64), depth=4)
+        Config(width=64, depth=4)
     """
     cls = type(m)
     if not is_module_class(cls):

@@ -28,13 +28,14 @@ class FieldKey(GetAttrKey):  # type: ignore[misc]  # untyped in jaxlib 0.4
 
     `keystr` prints it as `.name`; `owner` is the class of the flattened instance.
 
-    >>> import jax, jax.numpy as jnp, noxjax as nox
-    >>> @nox.module
-    ... class Linear:
-    ...     w: jax.Array = nox.field(tags=("decay",))
-    >>> [(path, _)], _ = jax.tree_util.tree_flatten_with_path(Linear(jnp.ones(2)))
-    >>> path[0].name, path[0].owner.__name__, path[0].tags, jax.tree_util.keystr(path)
-    ('w', 'Linear', ('decay',), '.w')
+    Examples:
+        >>> import jax, jax.numpy as jnp, noxjax as nox
+        >>> @nox.module
+        ... class Linear:
+        ...     w: jax.Array = nox.field(tags=("decay",))
+        >>> [(path, _)], _ = jax.tree_util.tree_flatten_with_path(Linear(jnp.ones(2)))
+        >>> path[0].name, path[0].owner.__name__, path[0].tags, jax.tree_util.keystr(path)
+        ('w', 'Linear', ('decay',), '.w')
     """
 
     __slots__ = ("owner", "static", "tags", "metadata")

@@ -59,12 +59,13 @@ def register_function(fn: F, name: str | None = None) -> F:
 
     Raises `nox.ArgumentError` for a name another function already has.
 
-    >>> import jax, noxjax as nox
-    >>> @nox.register_function
-    ... def swish(x):
-    ...     return x * jax.nn.sigmoid(x)
-    >>> nox.loads(nox.dumps(swish)) is swish
-    True
+    Examples:
+        >>> import jax, noxjax as nox
+        >>> @nox.register_function
+        ... def swish(x):
+        ...     return x * jax.nn.sigmoid(x)
+        >>> nox.loads(nox.dumps(swish)) is swish
+        True
     """
     if name is None:
         name = f"{getattr(fn, '__module__', None)}:{getattr(fn, '__qualname__', None)}"

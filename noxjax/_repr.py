@@ -82,13 +82,14 @@ def summary(tree: Any) -> str:
     """A table of the arrays in `tree`: key path, dtype, shape, parameter count and
     bytes, with totals. Never reads array values (safe under `jit`).
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> print(nox.summary({"w": jnp.ones((2, 3))}))
-    path   dtype  shape   params  bytes
-    -----  -----  ------  ------  -----
-    ['w']  f32    [2, 3]       6     24
-    -----  -----  ------  ------  -----
-    total                      6     24
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> print(nox.summary({"w": jnp.ones((2, 3))}))
+        path   dtype  shape   params  bytes
+        -----  -----  ------  ------  -----
+        ['w']  f32    [2, 3]       6     24
+        -----  -----  ------  ------  -----
+        total                      6     24
     """
     rows = [
         (keystr(path) or "<root>", _dtype_name(x.dtype), str(list(x.shape)), math.prod(x.shape), _nbytes(x))

@@ -14,10 +14,11 @@ class Sequential(Module, name="noxjax.Sequential"):
     Layers are modules, bound methods or registered functions such as `jax.nn.relu`.
     Indexing returns a layer, slicing a `Sequential`.
 
-    >>> import jax, jax.numpy as jnp, noxjax as nox
-    >>> model = nox.Sequential([jax.nn.relu, jax.nn.relu])
-    >>> model(jnp.array([-1.0, 2.0])), len(model)
-    (Array([0., 2.], dtype=float32), 2)
+    Examples:
+        >>> import jax, jax.numpy as jnp, noxjax as nox
+        >>> model = nox.Sequential([jax.nn.relu, jax.nn.relu])
+        >>> model(jnp.array([-1.0, 2.0])), len(model)
+        (Array([0., 2.], dtype=float32), 2)
     """
 
     layers: tuple[Callable[..., Any], ...]

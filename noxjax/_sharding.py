@@ -91,15 +91,16 @@ def shardings(tree: Any, mesh: Mesh, rules: Rules | None = None, specs: Specs | 
     the mesh lacks, a spec longer than the array's rank, a dimension the mesh axes do
     not divide, a mesh axis used twice, or field axes of the wrong length.
 
-    >>> import jax, jax.numpy as jnp, numpy as np, noxjax as nox
-    >>> from jax.sharding import Mesh, PartitionSpec as P
-    >>> @nox.module
-    ... class Dense:
-    ...     w: jax.Array = nox.field(axes=("embed", "hidden"))
-    ...     b: jax.Array = nox.field(axes=("hidden",))
-    >>> mesh = Mesh(np.array(jax.devices()[:1]), ("model",))
-    >>> nox.shardings(Dense(jnp.ones((4, 8)), jnp.ones(8)), mesh, rules={"hidden": "model"}).w.spec == P(None, "model")
-    True
+    Examples:
+        >>> import jax, jax.numpy as jnp, numpy as np, noxjax as nox
+        >>> from jax.sharding import Mesh, PartitionSpec as P
+        >>> @nox.module
+        ... class Dense:
+        ...     w: jax.Array = nox.field(axes=("embed", "hidden"))
+        ...     b: jax.Array = nox.field(axes=("hidden",))
+        >>> mesh = Mesh(np.array(jax.devices()[:1]), ("model",))
+        >>> nox.shardings(Dense(jnp.ones((4, 8)), jnp.ones(8)), mesh, rules={"hidden": "model"}).w.spec == P(None, "model")
+        True
     """
     leaves, treedef = _specs(tree, rules, specs)
     return treedef.unflatten([_checked(mesh, spec, getattr(leaf, "shape", ()), path) for path, leaf, spec in leaves])
@@ -164,11 +165,12 @@ def shard(tree: Any, mesh: Mesh, rules: Rules | None = None, specs: Specs | None
 
     Raises `nox.ShardingError` as `nox.shardings` does.
 
-    >>> import jax, jax.numpy as jnp, numpy as np, noxjax as nox
-    >>> from jax.sharding import Mesh, PartitionSpec as P
-    >>> mesh = Mesh(np.array(jax.devices()[:1]), ("data",))
-    >>> nox.shard({"x": jnp.ones((4, 2))}, mesh, specs={"['x']": P("data")})["x"].sharding.spec == P("data")
-    True
+    Examples:
+        >>> import jax, jax.numpy as jnp, numpy as np, noxjax as nox
+        >>> from jax.sharding import Mesh, PartitionSpec as P
+        >>> mesh = Mesh(np.array(jax.devices()[:1]), ("data",))
+        >>> nox.shard({"x": jnp.ones((4, 2))}, mesh, specs={"['x']": P("data")})["x"].sharding.spec == P("data")
+        True
     """
     leaves, treedef = _specs(tree, rules, specs)
     out: list[Any] = []

@@ -25,12 +25,13 @@ def stack(modules: Sequence[T]) -> T:
     The modules must have the same class, structure and statics; otherwise a
     `ValueError` names the first difference.
 
-    >>> import jax, jax.numpy as jnp, noxjax as nox
-    >>> @nox.module
-    ... class Bias:
-    ...     b: jax.Array
-    >>> nox.stack([Bias(jnp.zeros(3)), Bias(jnp.ones(3))]).b.shape
-    (2, 3)
+    Examples:
+        >>> import jax, jax.numpy as jnp, noxjax as nox
+        >>> @nox.module
+        ... class Bias:
+        ...     b: jax.Array
+        >>> nox.stack([Bias(jnp.zeros(3)), Bias(jnp.ones(3))]).b.shape
+        (2, 3)
     """
     if not modules:
         raise StructureError("nox.stack needs at least one module")
@@ -45,12 +46,13 @@ def stack(modules: Sequence[T]) -> T:
 def unstack(stacked: T) -> list[T]:
     """The modules `nox.stack` was given: slices along the leading axis of every array.
 
-    >>> import jax, jax.numpy as jnp, noxjax as nox
-    >>> @nox.module
-    ... class Bias:
-    ...     b: jax.Array
-    >>> [m.b.tolist() for m in nox.unstack(nox.stack([Bias(jnp.zeros(2)), Bias(jnp.ones(2))]))]
-    [[0.0, 0.0], [1.0, 1.0]]
+    Examples:
+        >>> import jax, jax.numpy as jnp, noxjax as nox
+        >>> @nox.module
+        ... class Bias:
+        ...     b: jax.Array
+        >>> [m.b.tolist() for m in nox.unstack(nox.stack([Bias(jnp.zeros(2)), Bias(jnp.ones(2))]))]
+        [[0.0, 0.0], [1.0, 1.0]]
     """
     leaves, treedef = tree_flatten(stacked)
     if not leaves:
@@ -103,14 +105,15 @@ class Scan(Module, Generic[T], name="noxjax.Scan"):
 
     Raises `nox.ArgumentError` for a module that is not stacked.
 
-    >>> import jax, jax.numpy as jnp, noxjax as nox
-    >>> @nox.module
-    ... class Add:
-    ...     b: jax.Array
-    ...     def __call__(self, x):
-    ...         return x + self.b
-    >>> nox.Scan(nox.stack([Add(jnp.ones(2))] * 3))(jnp.zeros(2))
-    Array([3., 3.], dtype=float32)
+    Examples:
+        >>> import jax, jax.numpy as jnp, noxjax as nox
+        >>> @nox.module
+        ... class Add:
+        ...     b: jax.Array
+        ...     def __call__(self, x):
+        ...         return x + self.b
+        >>> nox.Scan(nox.stack([Add(jnp.ones(2))] * 3))(jnp.zeros(2))
+        Array([3., 3.], dtype=float32)
     """
 
     stacked: T

@@ -130,9 +130,10 @@ def is_module_class(cls: type) -> bool:
 def is_module(x: object) -> bool:
     """True for instances of any noxjax module class.
 
-    >>> import noxjax as nox
-    >>> nox.is_module(nox.Sequential([])), nox.is_module(3)
-    (True, False)
+    Examples:
+        >>> import noxjax as nox
+        >>> nox.is_module(nox.Sequential([])), nox.is_module(3)
+        (True, False)
     """
     return "__nox_info__" in type(x).__dict__
 
@@ -154,10 +155,11 @@ def is_array(x: object) -> bool:
     """True for arrays: `jax.Array` and tracers, `np.ndarray`, numpy scalars, and
     `jax.ShapeDtypeStruct`. Decided by type, so a module is never an array.
 
-    >>> import jax.numpy as jnp, numpy as np
-    >>> import noxjax as nox
-    >>> nox.is_array(jnp.ones(2)), nox.is_array(np.float32(1)), nox.is_array(1.0)
-    (True, True, False)
+    Examples:
+        >>> import jax.numpy as jnp, numpy as np
+        >>> import noxjax as nox
+        >>> nox.is_array(jnp.ones(2)), nox.is_array(np.float32(1)), nox.is_array(1.0)
+        (True, True, False)
     """
     known = _IS_ARRAY_TYPE.get(type(x))
     return _is_array_type(type(x)) if known is None else known
@@ -166,10 +168,11 @@ def is_array(x: object) -> bool:
 def is_inexact_array(x: object) -> bool:
     """True for arrays of a floating or complex dtype (bfloat16 and float8 included).
 
-    >>> import jax.numpy as jnp
-    >>> import noxjax as nox
-    >>> nox.is_inexact_array(jnp.ones(2)), nox.is_inexact_array(jnp.arange(2))
-    (True, False)
+    Examples:
+        >>> import jax.numpy as jnp
+        >>> import noxjax as nox
+        >>> nox.is_inexact_array(jnp.ones(2)), nox.is_inexact_array(jnp.arange(2))
+        (True, False)
     """
     if not is_array(x):
         return False

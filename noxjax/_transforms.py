@@ -36,9 +36,10 @@ class VMap(Wrapper, Generic[P, R], name="noxjax.VMap"):
     With `fn_axis=None` (default) `fn`'s arrays are broadcast; with an int they are
     mapped along that axis (a stacked module: an ensemble).
 
-    >>> import jax, jax.numpy as jnp, noxjax as nox
-    >>> nox.VMap(lambda x, y: x * y, in_axes=(0, None))(jnp.arange(3.0), 2.0)
-    Array([0., 2., 4.], dtype=float32)
+    Examples:
+        >>> import jax, jax.numpy as jnp, noxjax as nox
+        >>> nox.VMap(lambda x, y: x * y, in_axes=(0, None))(jnp.arange(3.0), 2.0)
+        Array([0., 2., 4.], dtype=float32)
     """
 
     fn: Callable[P, R] = open_field()
@@ -83,12 +84,13 @@ class Grad(Wrapper, Generic[T, P], name="noxjax.Grad"):
     Raises `nox.ArgumentError` for a first argument with nothing to differentiate
     where `wrt` selects.
 
-    >>> import jax, jax.numpy as jnp, noxjax as nox
-    >>> def loss(params, x):
-    ...     return jnp.sum(params["w"] * x) + params["n"]
-    >>> grads = nox.Grad(loss, wrt="['w']")({"w": jnp.ones(2), "n": 1.0}, jnp.arange(2.0))
-    >>> grads["w"], grads["n"]
-    (Array([0., 1.], dtype=float32), None)
+    Examples:
+        >>> import jax, jax.numpy as jnp, noxjax as nox
+        >>> def loss(params, x):
+        ...     return jnp.sum(params["w"] * x) + params["n"]
+        >>> grads = nox.Grad(loss, wrt="['w']")({"w": jnp.ones(2), "n": 1.0}, jnp.arange(2.0))
+        >>> grads["w"], grads["n"]
+        (Array([0., 1.], dtype=float32), None)
     """
 
     fn: Callable[Concatenate[T, P], Any] = open_field()
@@ -109,9 +111,10 @@ class ValueAndGrad(Wrapper, Generic[T, P], name="noxjax.ValueAndGrad"):
     """`(fn(x, ...), gradient)` as `nox.Grad` computes it; with `has_aux`,
     `((value, aux), gradient)`.
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> nox.ValueAndGrad(lambda p: jnp.sum(p["w"] ** 2))({"w": jnp.ones(2)})
-    (Array(2., dtype=float32), {'w': Array([2., 2.], dtype=float32)})
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> nox.ValueAndGrad(lambda p: jnp.sum(p["w"] ** 2))({"w": jnp.ones(2)})
+        (Array(2., dtype=float32), {'w': Array([2., 2.], dtype=float32)})
     """
 
     fn: Callable[Concatenate[T, P], Any] = open_field()
@@ -132,9 +135,10 @@ class ValueAndGrad(Wrapper, Generic[T, P], name="noxjax.ValueAndGrad"):
 class Remat(Wrapper, Generic[P, R], name="noxjax.Remat"):
     """`jax.checkpoint(fn)`: recompute `fn`'s intermediates in the backward pass.
 
-    >>> import jax, jax.numpy as jnp, noxjax as nox
-    >>> jax.grad(nox.Remat(lambda x: x ** 3))(2.0)
-    Array(12., dtype=float32, weak_type=True)
+    Examples:
+        >>> import jax, jax.numpy as jnp, noxjax as nox
+        >>> jax.grad(nox.Remat(lambda x: x ** 3))(2.0)
+        Array(12., dtype=float32, weak_type=True)
     """
 
     fn: Callable[P, R] = open_field()
@@ -161,12 +165,13 @@ def vmap(
 ) -> VMap[P, R] | Callable[[Callable[P, R]], VMap[P, R]]:
     """`nox.VMap(fn, ...)`, usable as a decorator.
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> @nox.vmap(in_axes=(0, None))
-    ... def scale(x, s):
-    ...     return x * s
-    >>> scale(jnp.arange(3.0), 2.0)
-    Array([0., 2., 4.], dtype=float32)
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> @nox.vmap(in_axes=(0, None))
+        ... def scale(x, s):
+        ...     return x * s
+        >>> scale(jnp.arange(3.0), 2.0)
+        Array([0., 2., 4.], dtype=float32)
     """
 
     def build(f: Callable[P, R]) -> VMap[P, R]:
@@ -184,12 +189,13 @@ def grad(
 ) -> Grad[T, P] | Callable[[Callable[Concatenate[T, P], Any]], Grad[T, P]]:
     """`nox.Grad(fn, ...)`, usable as a decorator.
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> @nox.grad
-    ... def loss(params):
-    ...     return jnp.sum(params["w"] ** 2)
-    >>> loss({"w": jnp.ones(2)})["w"]
-    Array([2., 2.], dtype=float32)
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> @nox.grad
+        ... def loss(params):
+        ...     return jnp.sum(params["w"] ** 2)
+        >>> loss({"w": jnp.ones(2)})["w"]
+        Array([2., 2.], dtype=float32)
     """
 
     def build(f: Callable[Concatenate[T, P], Any]) -> Grad[T, P]:
@@ -211,12 +217,13 @@ def value_and_grad(
 ) -> ValueAndGrad[T, P] | Callable[[Callable[Concatenate[T, P], Any]], ValueAndGrad[T, P]]:
     """`nox.ValueAndGrad(fn, ...)`, usable as a decorator.
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> @nox.value_and_grad
-    ... def loss(params):
-    ...     return jnp.sum(params["w"] ** 2)
-    >>> loss({"w": jnp.ones(2)})[0]
-    Array(2., dtype=float32)
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> @nox.value_and_grad
+        ... def loss(params):
+        ...     return jnp.sum(params["w"] ** 2)
+        >>> loss({"w": jnp.ones(2)})[0]
+        Array(2., dtype=float32)
     """
 
     def build(f: Callable[Concatenate[T, P], Any]) -> ValueAndGrad[T, P]:
@@ -228,11 +235,12 @@ def value_and_grad(
 def remat(fn: Callable[P, R], /) -> Remat[P, R]:
     """`nox.Remat(fn)`, usable as a decorator.
 
-    >>> import jax, jax.numpy as jnp, noxjax as nox
-    >>> @nox.remat
-    ... def block(x):
-    ...     return jnp.tanh(x)
-    >>> jax.grad(block)(0.0)
-    Array(1., dtype=float32, weak_type=True)
+    Examples:
+        >>> import jax, jax.numpy as jnp, noxjax as nox
+        >>> @nox.remat
+        ... def block(x):
+        ...     return jnp.tanh(x)
+        >>> jax.grad(block)(0.0)
+        Array(1., dtype=float32, weak_type=True)
     """
     return Remat(fn)

@@ -31,13 +31,14 @@ DOUBLE_STAR: Component = ("**", None)
 class Tag(Module, name="noxjax.Tag"):
     """Selects the leaves of fields declared with `nox.field(tags=(name, ...))`.
 
-    >>> import jax, jax.numpy as jnp, noxjax as nox
-    >>> @nox.module
-    ... class Dense:
-    ...     w: jax.Array = nox.field(tags=("decay",))
-    ...     b: jax.Array
-    >>> nox.filter(Dense(jnp.ones(2), jnp.ones(2)), nox.tag("decay")).b is None
-    True
+    Examples:
+        >>> import jax, jax.numpy as jnp, noxjax as nox
+        >>> @nox.module
+        ... class Dense:
+        ...     w: jax.Array = nox.field(tags=("decay",))
+        ...     b: jax.Array
+        >>> nox.filter(Dense(jnp.ones(2), jnp.ones(2)), nox.tag("decay")).b is None
+        True
     """
 
     name: str
@@ -48,13 +49,14 @@ def tag(name: str) -> Tag:
 
     Raises `nox.ArgumentError` for a name that is not a str.
 
-    >>> import jax, jax.numpy as jnp, noxjax as nox
-    >>> @nox.module
-    ... class Dense:
-    ...     w: jax.Array = nox.field(tags=("decay",))
-    ...     b: jax.Array
-    >>> nox.labels(Dense(jnp.ones(2), jnp.ones(2)), {True: nox.tag("decay")}, default=False)
-    Dense(w=True, b=False)
+    Examples:
+        >>> import jax, jax.numpy as jnp, noxjax as nox
+        >>> @nox.module
+        ... class Dense:
+        ...     w: jax.Array = nox.field(tags=("decay",))
+        ...     b: jax.Array
+        >>> nox.labels(Dense(jnp.ones(2), jnp.ones(2)), {True: nox.tag("decay")}, default=False)
+        Dense(w=True, b=False)
     """
     if not isinstance(name, str):  # pyright: ignore[reportUnnecessaryIsInstance]
         raise ArgumentError(f"nox.tag expects a tag name (str), got {name!r}")
@@ -69,12 +71,13 @@ leaf inside its instances), or a predicate `(path, leaf) -> bool`.
 Raises `nox.GlobError` for a malformed glob and `nox.ArgumentError` for any other
 kind of value, wherever a `where` is used.
 
->>> import jax, jax.numpy as jnp, noxjax as nox
->>> tree = {"layers": [{"w": jnp.ones(2), "b": jnp.zeros(2)}] * 2}
->>> nox.paths(nox.filter(tree, "['layers'][*]['w']"))
-["['layers'][0]['w']", "['layers'][1]['w']"]
->>> len(jax.tree.leaves(nox.filter(tree, lambda path, x: x.sum() > 0)))
-2
+Examples:
+    >>> import jax, jax.numpy as jnp, noxjax as nox
+    >>> tree = {"layers": [{"w": jnp.ones(2), "b": jnp.zeros(2)}] * 2}
+    >>> nox.paths(nox.filter(tree, "['layers'][*]['w']"))
+    ["['layers'][0]['w']", "['layers'][1]['w']"]
+    >>> len(jax.tree.leaves(nox.filter(tree, lambda path, x: x.sum() > 0)))
+    2
 """
 
 

@@ -59,9 +59,10 @@ class Handler(ocp.handlers.AsyncCheckpointHandler):  # type: ignore[misc]
 
     `Save` and `Restore` are registered with it, so orbax picks it by itself:
 
-    >>> import orbax.checkpoint as ocp, noxjax.orbax
-    >>> isinstance(ocp.Checkpointer(noxjax.orbax.Handler())._handler, noxjax.orbax.Handler)
-    True
+    Examples:
+        >>> import orbax.checkpoint as ocp, noxjax.orbax
+        >>> isinstance(ocp.Checkpointer(noxjax.orbax.Handler())._handler, noxjax.orbax.Handler)
+        True
     """
 
     def __init__(self) -> None:
@@ -106,13 +107,14 @@ class Handler(ocp.handlers.AsyncCheckpointHandler):  # type: ignore[misc]
 class Save(ocp.args.CheckpointArgs):  # type: ignore[misc]
     """Save `tree` (any tree `nox.save` takes) with JSON-like `metadata`.
 
-    >>> import tempfile, jax.numpy as jnp, orbax.checkpoint as ocp, noxjax.orbax
-    >>> with ocp.CheckpointManager(tempfile.mkdtemp()) as manager:
-    ...     _ = manager.save(1, args=noxjax.orbax.Save({"w": jnp.ones(2)}, metadata={"lr": 0.1}))
-    ...     manager.wait_until_finished()
-    ...     restored = manager.restore(1, args=noxjax.orbax.Restore())
-    >>> restored["w"]
-    Array([1., 1.], dtype=float32)
+    Examples:
+        >>> import tempfile, jax.numpy as jnp, orbax.checkpoint as ocp, noxjax.orbax
+        >>> with ocp.CheckpointManager(tempfile.mkdtemp()) as manager:
+        ...     _ = manager.save(1, args=noxjax.orbax.Save({"w": jnp.ones(2)}, metadata={"lr": 0.1}))
+        ...     manager.wait_until_finished()
+        ...     restored = manager.restore(1, args=noxjax.orbax.Restore())
+        >>> restored["w"]
+        Array([1., 1.], dtype=float32)
     """
 
     tree: Any
@@ -126,13 +128,14 @@ class Restore(ocp.args.CheckpointArgs):  # type: ignore[misc]
     `nox.shardings`), arrays are restored straight into those shardings; else
     with the shardings of `like=`'s leaves; else fully replicated.
 
-    >>> import tempfile, jax.numpy as jnp, orbax.checkpoint as ocp, noxjax.orbax
-    >>> with ocp.CheckpointManager(tempfile.mkdtemp()) as manager:
-    ...     _ = manager.save(1, args=noxjax.orbax.Save({"w": jnp.ones(2)}, metadata={"lr": 0.1}))
-    ...     manager.wait_until_finished()
-    ...     restored = manager.restore(1, args=noxjax.orbax.Restore())
-    >>> restored["w"]
-    Array([1., 1.], dtype=float32)
+    Examples:
+        >>> import tempfile, jax.numpy as jnp, orbax.checkpoint as ocp, noxjax.orbax
+        >>> with ocp.CheckpointManager(tempfile.mkdtemp()) as manager:
+        ...     _ = manager.save(1, args=noxjax.orbax.Save({"w": jnp.ones(2)}, metadata={"lr": 0.1}))
+        ...     manager.wait_until_finished()
+        ...     restored = manager.restore(1, args=noxjax.orbax.Restore())
+        >>> restored["w"]
+        Array([1., 1.], dtype=float32)
     """
 
     like: Any = None
@@ -147,11 +150,12 @@ def save(directory: str | os.PathLike[str], tree: Any, metadata: Any = None) -> 
 
     Raises `nox.SaveError` (naming the key path) for anything `nox.save` refuses.
 
-    >>> import os, tempfile, jax.numpy as jnp, noxjax.orbax
-    >>> directory = os.path.join(tempfile.mkdtemp(), "ckpt")
-    >>> noxjax.orbax.save(directory, {"w": jnp.ones(2), "step": 3})
-    >>> noxjax.orbax.load(directory)["step"]
-    3
+    Examples:
+        >>> import os, tempfile, jax.numpy as jnp, noxjax.orbax
+        >>> directory = os.path.join(tempfile.mkdtemp(), "ckpt")
+        >>> noxjax.orbax.save(directory, {"w": jnp.ones(2), "step": 3})
+        >>> noxjax.orbax.load(directory)["step"]
+        3
     """
     with ocp.Checkpointer(Handler()) as checkpointer:
         checkpointer.save(epath.Path(os.path.abspath(directory)), args=Save(tree, metadata), force=True)
@@ -166,11 +170,12 @@ def load(
     Raises `nox.FormatError` for a checkpoint without a valid noxjax header, and
     `nox.ShardingError` for rules or specs that do not fit.
 
-    >>> import os, tempfile, jax.numpy as jnp, noxjax.orbax
-    >>> directory = os.path.join(tempfile.mkdtemp(), "ckpt")
-    >>> noxjax.orbax.save(directory, {"w": jnp.ones(2), "step": 3})
-    >>> noxjax.orbax.load(directory)["step"]
-    3
+    Examples:
+        >>> import os, tempfile, jax.numpy as jnp, noxjax.orbax
+        >>> directory = os.path.join(tempfile.mkdtemp(), "ckpt")
+        >>> noxjax.orbax.save(directory, {"w": jnp.ones(2), "step": 3})
+        >>> noxjax.orbax.load(directory)["step"]
+        3
     """
     with ocp.Checkpointer(Handler()) as checkpointer:
         return checkpointer.restore(epath.Path(os.path.abspath(directory)), args=Restore(like, mesh, rules, specs))

@@ -43,10 +43,11 @@ class SaveError(FormatError):
     Raised by `nox.save`, `nox.dumps` and `noxjax.orbax`, naming the key path,
     before any file is touched.
 
-    >>> import noxjax as nox
-    >>> nox.dumps({"f": lambda x: x})  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    noxjax._checkpoint._codec.SaveError: cannot save ['f'] = <function <lambda> at ...>...
+    Examples:
+        >>> import noxjax as nox
+        >>> nox.dumps({"f": lambda x: x})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        noxjax._checkpoint._codec.SaveError: cannot save ['f'] = <function <lambda> at ...>...
     """
 
 

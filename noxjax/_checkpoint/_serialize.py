@@ -83,11 +83,12 @@ def save(path: PathLike | IO[bytes], obj: Any, *, metadata: Any = None) -> None:
     Raises `nox.SaveError` (naming the key path) for anything `nox.load` could not
     read, before any file is touched.
 
-    >>> import io, jax.numpy as jnp, noxjax as nox
-    >>> buffer = io.BytesIO()
-    >>> nox.save(buffer, {"w": jnp.ones(2), "step": 3})
-    >>> nox.load(io.BytesIO(buffer.getvalue()))["step"]
-    3
+    Examples:
+        >>> import io, jax.numpy as jnp, noxjax as nox
+        >>> buffer = io.BytesIO()
+        >>> nox.save(buffer, {"w": jnp.ones(2), "step": 3})
+        >>> nox.load(io.BytesIO(buffer.getvalue()))["step"]
+        3
     """
     tree, arrays, meta = _encode_local(obj, metadata)
     if not isinstance(path, (str, os.PathLike)):
@@ -114,10 +115,11 @@ def dumps(obj: Any, *, metadata: Any = None) -> bytes:
 
     Raises `nox.SaveError` as `nox.save` does.
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> data = nox.dumps({"w": jnp.ones(2)})
-    >>> data[:6], nox.loads(data)["w"]
-    (b'NOXJAX', Array([1., 1.], dtype=float32))
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> data = nox.dumps({"w": jnp.ones(2)})
+        >>> data[:6], nox.loads(data)["w"]
+        (b'NOXJAX', Array([1., 1.], dtype=float32))
     """
     tree, arrays, meta = _encode_local(obj, metadata)
     buffer = io.BytesIO()
@@ -213,11 +215,12 @@ def load(
     path or byte offset; nothing is built from a file that fails a check.
     `nox.ShardingError` if `rules`/`specs` do not fit the arrays or the mesh.
 
-    >>> import os, tempfile, jax.numpy as jnp, noxjax as nox
-    >>> path = os.path.join(tempfile.mkdtemp(), "m.nox")
-    >>> nox.save(path, {"w": jnp.ones(2), "step": 3})
-    >>> nox.load(path)
-    {'w': Array([1., 1.], dtype=float32), 'step': 3}
+    Examples:
+        >>> import os, tempfile, jax.numpy as jnp, noxjax as nox
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.nox")
+        >>> nox.save(path, {"w": jnp.ones(2), "step": 3})
+        >>> nox.load(path)
+        {'w': Array([1., 1.], dtype=float32), 'step': 3}
     """
     placement = None if mesh is None else Placement(mesh, rules, specs)
     if not isinstance(path, (str, os.PathLike)):
@@ -358,9 +361,10 @@ def loads(data: bytes | bytearray | memoryview, *, like: Any = None, verify: boo
 
     Raises `nox.FormatError` as `nox.load` does.
 
-    >>> import jax.numpy as jnp, noxjax as nox
-    >>> nox.loads(nox.dumps((jnp.zeros(2), "adam")))[1]
-    'adam'
+    Examples:
+        >>> import jax.numpy as jnp, noxjax as nox
+        >>> nox.loads(nox.dumps((jnp.zeros(2), "adam")))[1]
+        'adam'
     """
     return _load_from(io.BufferedReader(_Bytes(memoryview(data).cast("B"))), like, verify, "the data")
 
@@ -492,12 +496,13 @@ def _checked(x: Any, target: Any, path: str, name: str) -> Any:
 class FileInfo:
     """What `nox.inspect` reads from a file's header (no array data is read).
 
-    >>> import os, tempfile, jax.numpy as jnp, noxjax as nox
-    >>> path = os.path.join(tempfile.mkdtemp(), "m.nox")
-    >>> nox.save(path, {"w": jnp.ones((2, 3))})
-    >>> info = nox.inspect(path)
-    >>> info.arrays, info.nbytes
-    ([("['w']", 'float32', (2, 3), 24)], 24)
+    Examples:
+        >>> import os, tempfile, jax.numpy as jnp, noxjax as nox
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.nox")
+        >>> nox.save(path, {"w": jnp.ones((2, 3))})
+        >>> info = nox.inspect(path)
+        >>> info.arrays, info.nbytes
+        ([("['w']", 'float32', (2, 3), 24)], 24)
     """
 
     path: str
@@ -549,11 +554,12 @@ def _size(nbytes: int) -> str:
 def inspect(path: PathLike) -> FileInfo:
     """The tree, shapes, dtypes and sizes in a file, from its header alone.
 
-    >>> import os, tempfile, jax.numpy as jnp, noxjax as nox
-    >>> path = os.path.join(tempfile.mkdtemp(), "m.nox")
-    >>> nox.save(path, {"w": jnp.ones((2, 3))}, metadata={"step": 3})
-    >>> nox.inspect(path).metadata
-    {'step': 3}
+    Examples:
+        >>> import os, tempfile, jax.numpy as jnp, noxjax as nox
+        >>> path = os.path.join(tempfile.mkdtemp(), "m.nox")
+        >>> nox.save(path, {"w": jnp.ones((2, 3))}, metadata={"step": 3})
+        >>> nox.inspect(path).metadata
+        {'step': 3}
     """
     name = os.fspath(path)
     with open(name, "rb") as f:
