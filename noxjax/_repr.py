@@ -40,7 +40,7 @@ def dtype_shape(dtype: Any, shape: tuple[int, ...]) -> str:
 def _array_repr(x: Any) -> str:
     text = dtype_shape(x.dtype, tuple(x.shape))
     sharding = getattr(x, "sharding", None)
-    if isinstance(x, jax.Array) and sharding is not None and len(sharding.device_set) > 1:
+    if isinstance(x, jax.Array) and sharding is not None and not sharding.is_fully_replicated:
         text += f"@{getattr(sharding, 'spec', sharding)}"
     return text
 

@@ -119,3 +119,10 @@ def test_a_specs_entry_that_selects_nothing_is_an_error(mesh: Mesh) -> None:
     shadowed = {".w1": P(None, "model"), "**.w1": P("model")}  # the second can never win
     with pytest.raises(nox.ShardingError, match=r"specs entry '\*\*\.w1' decides no array's spec"):
         nox.shardings(MLP.init(jax.random.key(0), 8, 16), mesh, specs=shadowed)
+
+
+def test_repr_shows_the_sharding_of_sharded_arrays(mesh: Mesh) -> None:
+    model = nox.shard(MLP.init(jax.random.key(0), 8, 16), mesh, rules=RULES)
+    text = repr(model)
+    assert text.startswith("MLP(\n  w1=f32[8,16]@") and "(None, 'model')" in text
+    assert "  b2=f32[8],\n" in text  # replicated: no annotation
