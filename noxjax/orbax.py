@@ -126,16 +126,17 @@ class Save(ocp.args.CheckpointArgs):  # type: ignore[misc]
 class Restore(ocp.args.CheckpointArgs):  # type: ignore[misc]
     """Restore a tree saved with `Save`: with `mesh` (and `rules`/`specs`, as in
     `nox.shardings`), arrays are restored straight into those shardings; else
-    with the shardings of `like=`'s leaves; else fully replicated.
+    with the shardings of `like=`'s leaves; else onto the default device.
 
     Examples:
-        >>> import tempfile, jax.numpy as jnp, orbax.checkpoint as ocp, noxjax.orbax
-        >>> with ocp.CheckpointManager(tempfile.mkdtemp()) as manager:
-        ...     _ = manager.save(1, args=noxjax.orbax.Save({"w": jnp.ones(2)}, metadata={"lr": 0.1}))
-        ...     manager.wait_until_finished()
-        ...     restored = manager.restore(1, args=noxjax.orbax.Restore())
-        >>> restored["w"]
-        Array([1., 1.], dtype=float32)
+        >>> import os, tempfile, jax, numpy as np, jax.numpy as jnp, orbax.checkpoint as ocp, noxjax.orbax
+        >>> from jax.sharding import Mesh
+        >>> mesh = Mesh(np.array(jax.devices()[:1]), ("data",))
+        >>> checkpointer = ocp.Checkpointer(noxjax.orbax.Handler())
+        >>> path = os.path.join(tempfile.mkdtemp(), "ckpt")
+        >>> checkpointer.save(path, args=noxjax.orbax.Save({"w": jnp.ones(2)}))
+        >>> checkpointer.restore(path, args=noxjax.orbax.Restore(mesh=mesh))["w"].sharding.mesh == mesh
+        True
     """
 
     like: Any = None
@@ -171,11 +172,12 @@ def load(
     `nox.ShardingError` for rules or specs that do not fit.
 
     Examples:
-        >>> import os, tempfile, jax.numpy as jnp, noxjax.orbax
-        >>> directory = os.path.join(tempfile.mkdtemp(), "ckpt")
-        >>> noxjax.orbax.save(directory, {"w": jnp.ones(2), "step": 3})
-        >>> noxjax.orbax.load(directory)["step"]
-        3
+        >>> import os, tempfile, jax, jax.numpy as jnp, noxjax.orbax
+        >>> path = os.path.join(tempfile.mkdtemp(), "run")
+        >>> noxjax.orbax.save(path, {"w": jnp.ones(2)})
+        >>> abstract = {"w": jax.ShapeDtypeStruct((2,), jnp.float32)}
+        >>> noxjax.orbax.load(path, like=abstract)["w"]
+        Array([1., 1.], dtype=float32)
     """
     with ocp.Checkpointer(Handler()) as checkpointer:
         return checkpointer.restore(epath.Path(os.path.abspath(directory)), args=Restore(like, mesh, rules, specs))
