@@ -36,6 +36,9 @@ def at(tree: T, where: Where) -> At[T]:
 class At(Generic[T]):
     """The selection of `nox.at`; updates return new trees, `tree` is unchanged.
 
+    `.get()`, `.set()` and `.apply()` raise `nox.PathError` when nothing exists at a
+    wildcard-free glob.
+
     Examples:
         >>> import jax.numpy as jnp, noxjax as nox
         >>> selection = nox.at({"w": jnp.ones(2), "b": jnp.zeros(2)}, "['b']")

@@ -69,6 +69,8 @@ def tree_equal(a: Any, b: Any, *, rtol: float = 0.0, atol: float = 0.0) -> Any:
     Returns a bool, or a traced boolean array when any leaf is traced (inside
     `jax.jit`, `jax.grad`, ...).
 
+    Never raises for trees of different structures: they are simply not equal.
+
     Examples:
         >>> import jax.numpy as jnp
         >>> import noxjax as nox

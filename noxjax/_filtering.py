@@ -50,6 +50,8 @@ def _mask(tree: Any, leaves: list[Any], treedef: PyTreeDef, where: Where) -> tup
 def paths(tree: Any) -> list[str]:
     """The key paths of the leaves of `tree`, as `keystr` prints them.
 
+    Raises only what flattening `tree` raises.
+
     Examples:
         >>> import jax.numpy as jnp, noxjax as nox
         >>> nox.paths({"w": jnp.ones(2), "layers": [jnp.ones(1)]})
@@ -153,6 +155,9 @@ def labels(tree: Any, rules: Mapping[L, Where], *, default: L = _MISSING) -> Any
 
     Without `default`, a leaf that no rule matches is a `nox.LabelError` naming its path.
 
+    Raises `nox.LabelError` as above, and `nox.GlobError`/`nox.ArgumentError` for a
+    bad `where`.
+
     Examples:
         >>> import jax.numpy as jnp, noxjax as nox
         >>> nox.labels({"w": jnp.ones(2), "b": jnp.zeros(2)}, {"decay": "['w']"}, default="none")
@@ -178,6 +183,8 @@ def labeler(rules: Mapping[L, Where], *, default: L = _MISSING) -> Callable[[Any
 
     Pass it to `optax.multi_transform` or `optax.masked`: they call a callable labels
     argument, and a module with `__call__` is callable, so pass this, not a labels tree.
+
+    The returned function raises as `nox.labels` does.
 
     Examples:
         >>> import jax.numpy as jnp, noxjax as nox, optax

@@ -58,6 +58,10 @@ class Jit(Wrapper, Generic[P, R], name="noxjax.Jit"):
     `out_shardings` go to `jax.jit` as it takes them (a sharding per positional
     argument, or a tree of them per argument) and are held by identity.
 
+    Raises `nox.ArgumentError` when called with a static argument that is not
+    hashable, naming it, or with `in_shardings` that do not match the positional
+    arguments.
+
     Examples:
         >>> import jax.numpy as jnp
         >>> import noxjax as nox
@@ -250,6 +254,8 @@ def jit(
 ) -> Jit[P, R] | Callable[[Callable[P, R]], Jit[P, R]]:
     """`nox.Jit(fn, ...)`, usable as a decorator with or without options, on functions
     and on methods (`@nox.jit def __call__(self, x)` traces `self`'s arrays).
+
+    Raises as `nox.Jit` does.
 
     Examples:
         >>> import jax, jax.numpy as jnp

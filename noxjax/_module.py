@@ -498,6 +498,9 @@ class Module(abc.ABC):
     Options are class keywords: `class Linear(nox.Module, kw_only=True, name="x.Linear")`.
     `isinstance(x, nox.Module)` is true for modules of either spelling.
 
+    Raises `nox.FieldError` for field values a module cannot hold, as `@nox.module`
+    does.
+
     Examples:
         >>> import jax, jax.numpy as jnp, noxjax as nox
         >>> class Linear(nox.Module):

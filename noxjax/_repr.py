@@ -82,6 +82,8 @@ def summary(tree: Any) -> str:
     """A table of the arrays in `tree`: key path, dtype, shape, parameter count and
     bytes, with totals. Never reads array values (safe under `jit`).
 
+    Never raises.
+
     Examples:
         >>> import jax.numpy as jnp, noxjax as nox
         >>> print(nox.summary({"w": jnp.ones((2, 3))}))

@@ -14,6 +14,9 @@ class Sequential(Module, name="noxjax.Sequential"):
     Layers are modules, bound methods or registered functions such as `jax.nn.relu`.
     Indexing returns a layer, slicing a `Sequential`.
 
+    Raises `nox.FieldError` for a layer that is not a module, bound method or
+    registered function.
+
     Examples:
         >>> import jax, jax.numpy as jnp, noxjax as nox
         >>> model = nox.Sequential([jax.nn.relu, jax.nn.relu])

@@ -25,6 +25,9 @@ def stack(modules: Sequence[T]) -> T:
     The modules must have the same class, structure and statics; otherwise a
     `ValueError` names the first difference.
 
+    Raises `nox.StructureError` (a `ValueError`) for no modules, or modules that
+    differ.
+
     Examples:
         >>> import jax, jax.numpy as jnp, noxjax as nox
         >>> @nox.module
@@ -45,6 +48,9 @@ def stack(modules: Sequence[T]) -> T:
 
 def unstack(stacked: T) -> list[T]:
     """The modules `nox.stack` was given: slices along the leading axis of every array.
+
+    Raises `nox.StructureError` for a module without arrays, or whose arrays
+    disagree on the leading axis.
 
     Examples:
         >>> import jax, jax.numpy as jnp, noxjax as nox

@@ -130,6 +130,8 @@ def is_module_class(cls: type) -> bool:
 def is_module(x: object) -> bool:
     """True for instances of any noxjax module class.
 
+    Never raises.
+
     Examples:
         >>> import noxjax as nox
         >>> nox.is_module(nox.Sequential([])), nox.is_module(3)
@@ -155,6 +157,8 @@ def is_array(x: object) -> bool:
     """True for arrays: `jax.Array` and tracers, `np.ndarray`, numpy scalars, and
     `jax.ShapeDtypeStruct`. Decided by type, so a module is never an array.
 
+    Never raises.
+
     Examples:
         >>> import jax.numpy as jnp, numpy as np
         >>> import noxjax as nox
@@ -167,6 +171,8 @@ def is_array(x: object) -> bool:
 
 def is_inexact_array(x: object) -> bool:
     """True for arrays of a floating or complex dtype (bfloat16 and float8 included).
+
+    Never raises.
 
     Examples:
         >>> import jax.numpy as jnp

@@ -36,6 +36,8 @@ class VMap(Wrapper, Generic[P, R], name="noxjax.VMap"):
     With `fn_axis=None` (default) `fn`'s arrays are broadcast; with an int they are
     mapped along that axis (a stacked module: an ensemble).
 
+    Raises what `jax.vmap` raises for axes that do not fit the arguments.
+
     Examples:
         >>> import jax, jax.numpy as jnp, noxjax as nox
         >>> nox.VMap(lambda x, y: x * y, in_axes=(0, None))(jnp.arange(3.0), 2.0)
@@ -111,6 +113,8 @@ class ValueAndGrad(Wrapper, Generic[T, P], name="noxjax.ValueAndGrad"):
     """`(fn(x, ...), gradient)` as `nox.Grad` computes it; with `has_aux`,
     `((value, aux), gradient)`.
 
+    Raises as `nox.Grad` does.
+
     Examples:
         >>> import jax.numpy as jnp, noxjax as nox
         >>> nox.ValueAndGrad(lambda p: jnp.sum(p["w"] ** 2))({"w": jnp.ones(2)})
@@ -134,6 +138,8 @@ class ValueAndGrad(Wrapper, Generic[T, P], name="noxjax.ValueAndGrad"):
 
 class Remat(Wrapper, Generic[P, R], name="noxjax.Remat"):
     """`jax.checkpoint(fn)`: recompute `fn`'s intermediates in the backward pass.
+
+    Raises what `jax.checkpoint` raises.
 
     Examples:
         >>> import jax, jax.numpy as jnp, noxjax as nox
@@ -165,6 +171,8 @@ def vmap(
 ) -> VMap[P, R] | Callable[[Callable[P, R]], VMap[P, R]]:
     """`nox.VMap(fn, ...)`, usable as a decorator.
 
+    Raises as `nox.VMap` does.
+
     Examples:
         >>> import jax.numpy as jnp, noxjax as nox
         >>> @nox.vmap(in_axes=(0, None))
@@ -188,6 +196,8 @@ def grad(
     fn: Callable[Concatenate[T, P], Any] | None = None, /, *, wrt: Where | None = None, has_aux: bool = False
 ) -> Grad[T, P] | Callable[[Callable[Concatenate[T, P], Any]], Grad[T, P]]:
     """`nox.Grad(fn, ...)`, usable as a decorator.
+
+    Raises as `nox.Grad` does.
 
     Examples:
         >>> import jax.numpy as jnp, noxjax as nox
@@ -217,6 +227,8 @@ def value_and_grad(
 ) -> ValueAndGrad[T, P] | Callable[[Callable[Concatenate[T, P], Any]], ValueAndGrad[T, P]]:
     """`nox.ValueAndGrad(fn, ...)`, usable as a decorator.
 
+    Raises as `nox.Grad` does.
+
     Examples:
         >>> import jax.numpy as jnp, noxjax as nox
         >>> @nox.value_and_grad
@@ -234,6 +246,8 @@ def value_and_grad(
 
 def remat(fn: Callable[P, R], /) -> Remat[P, R]:
     """`nox.Remat(fn)`, usable as a decorator.
+
+    Raises as `nox.Remat` does.
 
     Examples:
         >>> import jax, jax.numpy as jnp, noxjax as nox

@@ -554,6 +554,9 @@ def _size(nbytes: int) -> str:
 def inspect(path: PathLike) -> FileInfo:
     """The tree, shapes, dtypes and sizes in a file, from its header alone.
 
+    Raises `nox.FormatError` for a file that is not a valid checkpoint (the header
+    is checked as `nox.load` checks it).
+
     Examples:
         >>> import os, tempfile, jax.numpy as jnp, noxjax as nox
         >>> path = os.path.join(tempfile.mkdtemp(), "m.nox")
