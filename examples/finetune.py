@@ -6,6 +6,7 @@ Pretrains a feature extractor and head on one task, then trains a new head on
 another task while the body stays frozen, two ways: `nox.partition` (only the
 head is differentiated) and `optax.multi_transform` with `nox.labeler` (the
 optimizer zeroes the body's updates). Both leave the body bit for bit unchanged.
+(`multi_transform` with a module that has `__call__` needs optax 0.2.4 or newer.)
 """
 
 from __future__ import annotations

@@ -122,10 +122,39 @@ def pretty(self: Any, printer: Any, cycle: bool) -> None:
 
 
 def treescope_repr(self: Any, path: str | None, subtree_renderer: Any) -> Any:
-    """treescope's `__treescope_repr__` hook: the class, colored by its name, with
-    its fields (arrays summarized by treescope). treescope is imported only here."""
-    formatting_util: Any = importlib.import_module("treescope.formatting_util")  # untyped
-    repr_lib: Any = importlib.import_module("treescope.repr_lib")
-    attributes = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.repr}
-    color = formatting_util.color_from_string(type(self).__qualname__)
-    return repr_lib.render_object_constructor(type(self), attributes, path, subtree_renderer, color=color)
+    """treescope's `__treescope_repr__` hook: the class, colored by its name, and its
+    fields, arrays summarized by treescope and annotated with their sharding when
+    they are split across devices. treescope is imported only here."""
+    parts: Any = importlib.import_module("treescope.rendering_parts")  # untyped
+    color: Any = importlib.import_module("treescope.formatting_util").color_from_string(type(self).__qualname__)
+    names = [f.name for f in dataclasses.fields(self) if f.repr]
+    children: list[Any] = []
+    for i, name in enumerate(names):
+        value = getattr(self, name, "<unset>")
+        comma = (
+            parts.siblings(",", parts.fold_condition(collapsed=parts.text(" ")))
+            if i < len(names) - 1
+            else parts.fold_condition(expanded=parts.text(","))
+        )
+        note = _sharding_note(value)
+        if note:
+            comma = parts.siblings(comma, parts.fold_condition(expanded=parts.comment_color(parts.text(f"  # {note}"))))
+        field = parts.siblings_with_annotations(f"{name}=", subtree_renderer(value, path=None if path is None else f"{path}.{name}"))
+        children.append(parts.build_full_line_with_annotations(field, comma))
+    return parts.build_foldable_tree_node_from_children(
+        prefix=parts.siblings(parts.maybe_qualified_type_name(type(self)), "("),
+        children=children,
+        suffix=")",
+        path=path,
+        background_color=color,
+    )
+
+
+def _sharding_note(x: Any) -> str | None:
+    """`sharded P(...) over mesh {...}` for an array split across devices, else None."""
+    sharding = getattr(x, "sharding", None) if isinstance(x, jax.Array) else None
+    if sharding is None or sharding.is_fully_replicated:
+        return None
+    mesh = getattr(sharding, "mesh", None)
+    where = f" over mesh {dict(mesh.shape)}" if mesh is not None else ""
+    return f"sharded {getattr(sharding, 'spec', sharding)}{where}"

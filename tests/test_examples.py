@@ -58,7 +58,15 @@ def test_resume_is_bit_for_bit(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == [f"step{s:06d}.nox" for s in (10, 20, 30, 40)]
 
 
+def _old_optax() -> bool:
+    import optax
+
+    return tuple(int(p) for p in optax.__version__.split(".")[:3]) < (0, 2, 4)
+
+
 @needs("optax")
+@pytest.mark.skipif(importlib.util.find_spec("optax") is not None and _old_optax(),
+                    reason="optax < 0.2.4 calls any callable mask tree, and modules with __call__ are callable")
 def test_finetune_leaves_the_body_unchanged(tmp_path: Path) -> None:
     out = run("finetune.py", "--steps", "100", cwd=tmp_path)
     assert "partition: body unchanged: True; head changed: True" in out

@@ -126,3 +126,12 @@ def test_repr_shows_the_sharding_of_sharded_arrays(mesh: Mesh) -> None:
     text = repr(model)
     assert text.startswith("MLP(\n  w1=f32[8,16]@") and "(None, 'model')" in text
     assert "  b2=f32[8],\n" in text  # replicated: no annotation
+
+
+def test_treescope_shows_the_sharding_of_sharded_fields(mesh: Mesh) -> None:
+    treescope = pytest.importorskip("treescope")
+    model = nox.shard(MLP.init(jax.random.key(0), 8, 16), mesh, rules=RULES)
+    lines = treescope.render_to_text(model).splitlines()
+    assert lines[1].startswith("  w1=") and "# sharded " in lines[1] and "'model'" in lines[1]
+    assert "over mesh {'data': 2, 'model': 4}" in lines[1]
+    assert lines[4].startswith("  b2=") and "#" not in lines[4].split(">,")[-1]  # replicated: no note
