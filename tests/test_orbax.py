@@ -112,3 +112,22 @@ def test_an_old_orbax_is_refused_with_the_fix() -> None:
     noxjax.orbax._check_version("0.13rc1")
     with pytest.raises(ImportError, match=r"noxjax\.orbax needs orbax-checkpoint>=0\.12 \(found 0\.6\.4\); install it with pip install 'noxjax\[orbax\]'"):
         noxjax.orbax._check_version("0.6.4")
+
+
+class Secret(nox.Module, name="tests.orbax.Secret"):
+    w: jax.Array
+
+
+def test_the_header_is_read_by_the_native_rules_nothing_is_imported(tmp_path: Path) -> None:
+    import json
+
+    noxjax.orbax.save(tmp_path / "ckpt", Secret(jnp.ones(2)))
+    metadata_file = tmp_path / "ckpt" / "_METADATA"
+    metadata = json.loads(metadata_file.read_text())
+    header = base64.b64decode(metadata["custom_metadata"]["noxjax"])
+    assert b"tests.orbax.Secret" in header
+    forged = header.replace(b"tests.orbax.Secret", b"os.system:run_it__")  # same length: msgpack stays valid
+    metadata["custom_metadata"]["noxjax"] = base64.b64encode(forged).decode()
+    metadata_file.write_text(json.dumps(metadata))
+    with pytest.raises(nox.FormatError, match=r"unknown module class 'os\.system:run_it__' at the root: noxjax never imports"):
+        noxjax.orbax.load(tmp_path / "ckpt")
