@@ -41,6 +41,7 @@ __all__ = ["save", "load", "dumps", "loads", "inspect", "FileInfo"]
 T = TypeVar("T")
 PathLike = str | os.PathLike[str]
 _TEMP_SUFFIX = ".noxtmp"
+_BUFFER = 1 << 18  # small arrays and their padding reach the OS in 256 KB writes, not one write each
 _HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:64] or "host"
 
 
@@ -134,7 +135,7 @@ def _atomic_write(path: str, fill: Callable[[IO[bytes]], None]) -> None:
     _remove_dead_temps(directory, base)
     temp = os.path.join(directory, f".{base}.{_HOST}.{os.getpid()}.{os.urandom(4).hex()}{_TEMP_SUFFIX}")
     try:
-        with open(temp, "x+b") as f:
+        with open(temp, "x+b", buffering=_BUFFER) as f:
             with contextlib.suppress(FileNotFoundError):
                 os.chmod(f.fileno(), stat.S_IMODE(os.stat(os.path.join(directory, base)).st_mode))
             fill(f)
