@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -102,3 +103,38 @@ def test_a_header_that_claims_a_huge_array_allocates_nothing(tmp_path: Path) -> 
         nox.load(_write(tmp_path / "claims.npz", members))
     assert tracemalloc.get_traced_memory()[1] < 4 << 20
     tracemalloc.stop()
+
+
+class _Twice:
+    """A registered node whose two children share one key: their paths print alike."""
+
+    def __init__(self, a: object, b: object) -> None:
+        self.a, self.b = a, b
+
+
+jax.tree_util.register_pytree_with_keys(
+    _Twice,
+    lambda t: (((jax.tree_util.GetAttrKey("x"), t.a), (jax.tree_util.GetAttrKey("x"), t.b)), None),
+    lambda _, children: _Twice(*children),
+)
+
+
+def test_member_names_for_the_root_and_for_paths_that_print_alike(tmp_path: Path) -> None:
+    nox.save(tmp_path / "root.npz", jnp.arange(3))
+    assert sorted(np.load(tmp_path / "root.npz", allow_pickle=False).files) == ["<root>", "__noxjax__"]
+    nox.save(tmp_path / "twice.npz", _Twice(jnp.zeros(2), jnp.ones(2)))
+    with np.load(tmp_path / "twice.npz", allow_pickle=False) as archive:
+        assert sorted(archive.files) == [".x", ".x_", "__noxjax__"]
+        np.testing.assert_array_equal(archive[".x_"], np.ones(2))
+    loaded = nox.load(tmp_path / "twice.npz", like=_Twice(jnp.zeros(2), jnp.zeros(2)))
+    np.testing.assert_array_equal(loaded.b, np.ones(2))
+
+
+def test_empty_arrays_of_dtypes_numpy_lacks_are_stored_as_unsigned_ints(tmp_path: Path) -> None:
+    tree = {"bf16": jnp.zeros((0, 3), jnp.bfloat16), "f8": jnp.zeros((2, 0), jnp.float8_e4m3fn)}
+    nox.save(tmp_path / "e.npz", tree)
+    with np.load(tmp_path / "e.npz", allow_pickle=False) as archive:
+        assert (archive["['bf16']"].dtype, archive["['bf16']"].shape) == (np.dtype("uint16"), (0, 3))
+        assert (archive["['f8']"].dtype, archive["['f8']"].shape) == (np.dtype("uint8"), (2, 0))
+    loaded = nox.load(tmp_path / "e.npz")
+    assert (loaded["bf16"].dtype, loaded["bf16"].shape) == (jnp.bfloat16, (0, 3))
