@@ -11,6 +11,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import msgpack
 import numpy as np
@@ -214,3 +215,34 @@ def test_a_zero_size_array_cannot_claim_a_huge_dimension() -> None:
         nox.loads(rebuild(header, data))
     header["arrays"][0]["shape"] = [0, 2**48 - 1]
     assert nox.loads(rebuild(header, data)).shape == (0, 2**48 - 1)
+
+
+def test_header_int_widths_are_msgpack_s() -> None:
+    import msgpack
+
+    from noxjax._checkpoint._format import _int_width
+
+    for n in (0, 1, 0x7F, 0x80, 0xFF, 0x100, 0xFFFF, 0x10000, 2**32 - 1, 2**32, 2**63):
+        assert _int_width(n) == len(msgpack.packb(n)), n
+
+
+def test_mmap_gives_read_only_arrays_and_zeros_for_empty_ones(tmp_path: Path) -> None:
+    tree = {"empty": jnp.zeros((0, 3), jnp.bfloat16), "w": jnp.arange(4.0), "last": jnp.zeros((2, 0))}
+    nox.save(tmp_path / "m.nox", tree)
+    for verify in (None, True):
+        loaded = nox.load(tmp_path / "m.nox", mmap=True, verify=verify)
+        assert (loaded["empty"].shape, loaded["empty"].dtype, loaded["last"].shape) == ((0, 3), jnp.bfloat16, (2, 0))
+        assert not any(x.flags.writeable for x in loaded.values())
+        np.testing.assert_array_equal(loaded["w"], np.arange(4.0))
+
+
+@pytest.mark.parametrize("impl", ["threefry2x32", "rbg", "unsafe_rbg"])
+@pytest.mark.parametrize("suffix", [".nox", ".npz"])
+def test_prng_key_impls_round_trip(tmp_path: Path, impl: str, suffix: str) -> None:
+    keys = jax.random.split(jax.random.key(3, impl=impl), 2)
+    nox.save(tmp_path / f"k{suffix}", {"keys": keys})
+    loaded = nox.load(tmp_path / f"k{suffix}")["keys"]
+    assert jax.random.key_impl(loaded) == jax.random.key_impl(keys)
+    np.testing.assert_array_equal(jax.random.key_data(loaded), jax.random.key_data(keys))
+    info = nox.inspect(tmp_path / f"k{suffix}")
+    assert info.arrays[0][1].startswith("key<") and impl in info.arrays[0][1]

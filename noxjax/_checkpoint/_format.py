@@ -555,10 +555,10 @@ def truncated(name: str, end: int, entry: ArrayEntry) -> FormatError:
 
 def map_arrays(fileno: int, header: Header, verify: bool, name: str = "the file") -> list[np.ndarray[Any, Any]]:
     """Read-only arrays backed by a map of the file; nothing is read up front."""
-    mapped = mmap.mmap(fileno, 0, access=mmap.ACCESS_READ) if header.file_size else None
+    mapped = mmap.mmap(fileno, 0, access=mmap.ACCESS_READ)  # read_header checked the file is not empty
     out: list[np.ndarray[Any, Any]] = []
     for entry in header.arrays:
-        if entry.nbytes == 0 or mapped is None:
+        if entry.nbytes == 0:
             array = np.zeros(entry.shape, entry.dtype)
             array.flags.writeable = False
         else:
