@@ -83,3 +83,9 @@ def test_load_with_mesh_on_one_device(one: Mesh, tmp_path: Any) -> None:
     assert loaded["m"].w.sharding == NamedSharding(one, P(None, "model")) and loaded["step"] == 1
     np.testing.assert_array_equal(loaded["m"].w, model.w)
     assert jnp.issubdtype(loaded["key"].dtype, jax.dtypes.prng_key)
+
+
+def test_a_predicate_in_specs_sees_the_leaf(one: Mesh) -> None:
+    tree = {"matrix": jnp.ones((2, 2)), "vector": jnp.ones(2)}
+    sh = nox.shardings(tree, one, specs={lambda path, x: x.ndim == 2: P("data", None), "['vector']": P()})
+    assert sh["matrix"].spec == P("data", None) and sh["vector"].spec == P()
