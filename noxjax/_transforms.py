@@ -231,11 +231,12 @@ def value_and_grad(
 
     Examples:
         >>> import jax.numpy as jnp, noxjax as nox
-        >>> @nox.value_and_grad
-        ... def loss(params):
-        ...     return jnp.sum(params["w"] ** 2)
-        >>> loss({"w": jnp.ones(2)})[0]
-        Array(2., dtype=float32)
+        >>> @nox.value_and_grad(wrt="['w']")
+        ... def score(params):
+        ...     return jnp.dot(params["w"], params["b"])
+        >>> value, grads = score({"w": jnp.ones(2), "b": jnp.full(2, 3.0)})
+        >>> float(value), grads["w"], grads["b"]
+        (6.0, Array([3., 3.], dtype=float32), None)
     """
 
     def build(f: Callable[Concatenate[T, P], Any]) -> ValueAndGrad[T, P]:
