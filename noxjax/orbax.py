@@ -57,11 +57,12 @@ class Handler(ocp.handlers.AsyncCheckpointHandler):  # type: ignore[misc]
     """An orbax `CheckpointHandler` for noxjax trees: orbax's standard handler for
     the arrays, with the noxjax header in the checkpoint's custom metadata.
 
-    `Save` and `Restore` are registered with it, so orbax picks it by itself:
+    `Save` and `Restore` are registered with it, so `ocp.CheckpointManager` picks it
+    by itself; pass it to `ocp.Checkpointer` or `ocp.AsyncCheckpointer` directly.
 
     Examples:
         >>> import orbax.checkpoint as ocp, noxjax.orbax
-        >>> isinstance(ocp.Checkpointer(noxjax.orbax.Handler())._handler, noxjax.orbax.Handler)
+        >>> issubclass(noxjax.orbax.Handler, ocp.handlers.AsyncCheckpointHandler)
         True
     """
 
