@@ -8,6 +8,7 @@ array's shape here, so a bad rule fails naming the key path instead of deep in X
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Union, cast
 
@@ -20,7 +21,7 @@ from ._pytree import FieldKey
 from ._static import is_array
 from ._where import Where, compile_where
 
-__all__ = ["Rules", "Specs", "shardings", "shard"]
+__all__ = ["Rules", "Specs", "shardings", "leaf_shardings", "shard"]
 
 MeshAxes = Union[str, tuple[str, ...], None]
 Rules = Mapping[str, MeshAxes]
@@ -102,8 +103,16 @@ def shardings(tree: Any, mesh: Mesh, rules: Rules | None = None, specs: Specs | 
         >>> nox.shardings(Dense(jnp.ones((4, 8)), jnp.ones(8)), mesh, rules={"hidden": "model"}).w.spec == P(None, "model")
         True
     """
+    placed, treedef = leaf_shardings(tree, mesh, rules, specs)
+    return treedef.unflatten([sharding for _, sharding in placed])
+
+
+def leaf_shardings(
+    tree: Any, mesh: Mesh, rules: Rules | None = None, specs: Specs | None = None
+) -> tuple[list[tuple[Any, NamedSharding]], PyTreeDef]:
+    """Each leaf of `tree` with its checked sharding, in flattening order, and the treedef."""
     leaves, treedef = _specs(tree, rules, specs)
-    return treedef.unflatten([_checked(mesh, spec, getattr(leaf, "shape", ()), path) for path, leaf, spec in leaves])
+    return [(leaf, _checked(mesh, spec, getattr(leaf, "shape", ()), path)) for path, leaf, spec in leaves], treedef
 
 
 def _checked(mesh: Mesh, spec: PartitionSpec, shape: Sequence[int], path: KeyPath) -> NamedSharding:
@@ -125,7 +134,7 @@ def _checked(mesh: Mesh, spec: PartitionSpec, shape: Sequence[int], path: KeyPat
         elif problem is None and twice:
             problem = f"mesh axis {twice[0]!r} is used twice"
         elif problem is None and dim < len(shape):
-            ways = _product(sizes[n] for n in names)
+            ways = math.prod(sizes[n] for n in names)
             if shape[dim] % ways:
                 problem = f"dimension {dim} of size {shape[dim]} is not divisible by {ways} (mesh axes {names})"
     if problem is not None:
@@ -147,13 +156,6 @@ def _mesh_axes(entry: object) -> tuple[str, ...] | None:
     return None
 
 
-def _product(values: Any) -> int:
-    out = 1
-    for v in values:
-        out *= v
-    return out
-
-
 def _where(path: KeyPath) -> str:
     return keystr(path) or "the root"
 
@@ -172,19 +174,13 @@ def shard(tree: Any, mesh: Mesh, rules: Rules | None = None, specs: Specs | None
         >>> nox.shard({"x": jnp.ones((4, 2))}, mesh, specs={"['x']": P("data")})["x"].sharding.spec == P("data")
         True
     """
-    leaves, treedef = _specs(tree, rules, specs)
-    out: list[Any] = []
-    arrays: list[int] = []
-    targets: list[NamedSharding] = []
-    for i, (path, leaf, spec) in enumerate(leaves):
-        out.append(leaf)
-        if is_array(leaf):
-            sharding = _checked(mesh, spec, leaf.shape, path)
-            if isinstance(leaf, jax.ShapeDtypeStruct):
-                out[i] = shape_dtype_struct(leaf.shape, leaf.dtype, sharding=sharding)
-            else:
-                arrays.append(i)
-                targets.append(sharding)
-    for i, x in zip(arrays, device_put([out[i] for i in arrays], targets) if arrays else []):
+    placed, treedef = leaf_shardings(tree, mesh, rules, specs)
+    out = [leaf for leaf, _ in placed]
+    targets = [sharding for _, sharding in placed]
+    arrays = [i for i, x in enumerate(out) if is_array(x) and not isinstance(x, jax.ShapeDtypeStruct)]
+    for i, x in enumerate(out):
+        if isinstance(x, jax.ShapeDtypeStruct):
+            out[i] = shape_dtype_struct(x.shape, x.dtype, sharding=targets[i])
+    for i, x in zip(arrays, device_put([out[i] for i in arrays], [targets[i] for i in arrays]) if arrays else []):
         out[i] = x
     return treedef.unflatten(out)

@@ -89,3 +89,9 @@ def test_a_predicate_in_specs_sees_the_leaf(one: Mesh) -> None:
     tree = {"matrix": jnp.ones((2, 2)), "vector": jnp.ones(2)}
     sh = nox.shardings(tree, one, specs={lambda path, x: x.ndim == 2: P("data", None), "['vector']": P()})
     assert sh["matrix"].spec == P("data", None) and sh["vector"].spec == P()
+
+
+def test_shard_checks_specs_on_non_array_leaves_as_shardings_does(one: Mesh) -> None:
+    for fn in (nox.shardings, nox.shard):
+        with pytest.raises(nox.ShardingError, match=r"\['step'\]: PartitionSpec\('data'\) does not fit the array of shape \(\): it has 1 entries"):
+            fn({"step": 3}, one, specs={"['step']": P("data")})

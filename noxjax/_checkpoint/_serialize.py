@@ -27,8 +27,8 @@ from jax.sharding import Mesh
 from .._errors import ArgumentError, FormatError
 from ._format import ArrayEntry, Header, is_key_array, map_arrays, read_arrays, read_header, read_whole, write
 from ._slices import read_sharded
-from .._jaxapi import device_put, eval_shape, keystr, shape_dtype_struct, tree_flatten, tree_flatten_with_path, tree_leaves, tree_leaves_stop_at, wrap_key_data
-from .._sharding import Rules, Specs, shardings
+from .._jaxapi import device_put, eval_shape, keystr, shape_dtype_struct, tree_flatten, tree_flatten_with_path, tree_leaves, wrap_key_data
+from .._sharding import Rules, Specs, leaf_shardings
 from ._npz import ZIP_MAGIC, read_npz, write_npz
 from .._repr import dtype_shape
 from .._static import is_array
@@ -245,11 +245,7 @@ class Placement:
     specs: Specs | None
 
     def shardings(self, tree: Any) -> list[Any]:
-        return tree_leaves_stop_at(shardings(tree, self.mesh, self.rules, self.specs), _is_sharding)
-
-
-def _is_sharding(x: object) -> bool:
-    return isinstance(x, jax.sharding.Sharding)
+        return [sharding for _, sharding in leaf_shardings(tree, self.mesh, self.rules, self.specs)[0]]
 
 
 def _readable(f: IO[bytes]) -> IO[bytes]:
