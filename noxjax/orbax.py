@@ -30,7 +30,7 @@ import orbax.checkpoint as _ocp  # type: ignore[import-untyped]  # pyright: igno
 from etils import epath as _epath  # type: ignore[import-untyped]  # pyright: ignore[reportMissingTypeStubs]
 from jax.sharding import Mesh
 
-from ._checkpoint._format import array_entry, pack_body, stored_layout, unpack_header, ArrayEntry
+from ._checkpoint._format import array_entry, pack_body, stored_entries, unpack_header, ArrayEntry
 from ._checkpoint._serialize import Placement, build_placed, encode_all
 from ._errors import FormatError
 from ._jaxapi import shape_dtype_struct
@@ -187,13 +187,9 @@ def load(
 def _standard_save(args: Save) -> Any:
     """orbax's arguments for the arrays of `args.tree`, with the noxjax header."""
     tree, arrays, meta = encode_all(args.tree, args.metadata)
-    layout = stored_layout(arrays)
-    entries = [
-        ArrayEntry(path, dtype, shape, 0, 0, b"\0\0\0\0", key_impl).describe()
-        for (path, _), (dtype, shape, key_impl) in zip(arrays, layout)
-    ]
-    header = pack_body({"tree": tree, "arrays": entries, "metadata": meta})
-    item = {_name(i): x if key_impl is None else jax.random.key_data(x) for i, ((_, x), (_, _, key_impl)) in enumerate(zip(arrays, layout))}
+    stored = stored_entries(arrays)
+    header = pack_body({"tree": tree, "arrays": [entry.describe() for entry in stored], "metadata": meta})
+    item = {_name(i): x if entry.key_impl is None else jax.random.key_data(x) for i, ((_, x), entry) in enumerate(zip(arrays, stored))}
     item = item or {"empty": np.zeros(1, np.uint8)}  # orbax refuses to save no arrays
     return ocp.args.StandardSave(item, custom_metadata={_KEY: base64.b64encode(header).decode("ascii")})
 

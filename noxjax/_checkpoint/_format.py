@@ -48,7 +48,7 @@ __all__ = [
     "map_arrays",
     "dtype_from_name",
     "host_array",
-    "stored_layout",
+    "stored_entries",
     "unpack_header",
     "pack_body",
     "header_map",
@@ -190,7 +190,7 @@ def _key_impl(x: Any) -> str:
 
 def host_array(x: Any, key: bool) -> np.ndarray[Any, Any]:
     """A C-contiguous host view (on CPU) or copy of `x`; with `key` (PRNG keys, see
-    `stored_layout`), of its key data."""
+    `stored_entries`), of its key data."""
     if key:
         x = jax.random.key_data(x)
     host: np.ndarray[Any, Any] = np.asarray(x)
@@ -204,8 +204,14 @@ def _stored(x: Any) -> tuple[np.dtype[Any], tuple[int, ...], str | None]:
     return np.dtype(x.dtype), tuple(x.shape), None
 
 
-def stored_layout(arrays: list[tuple[str, Any]]) -> list[tuple[np.dtype[Any], tuple[int, ...], str | None]]:
-    return [_stored(x) for _, x in arrays]
+def stored_entries(arrays: list[tuple[str, Any]]) -> list[ArrayEntry]:
+    """How each (path, array) is stored: dtype, shape, byte length and PRNG impl;
+    the offset and checksum are filled in by the writer."""
+    out: list[ArrayEntry] = []
+    for path, x in arrays:
+        dtype, shape, key_impl = _stored(x)
+        out.append(ArrayEntry(path, dtype, shape, 0, math.prod(shape) * dtype.itemsize, _CRC_PLACEHOLDER, key_impl))
+    return out
 
 
 def _align(n: int) -> int:
@@ -224,7 +230,7 @@ class _HeaderTemplate:
     is the last key).
     """
 
-    def __init__(self, tree: Any, entries: list[tuple[str, np.dtype[Any], tuple[int, ...], int, str | None]], metadata: Any):
+    def __init__(self, tree: Any, entries: list[ArrayEntry], metadata: Any):
         packer = _Packer(use_bin_type=True, autoreset=False)
         packer.pack_map_header(3)
         packer.pack("tree")
@@ -233,7 +239,7 @@ class _HeaderTemplate:
         packer.pack_array_header(len(entries))
         self.gaps: list[int] = []  # where each offset value goes
         self.crcs: list[int] = []  # where each crc32 placeholder is
-        for path, dtype, shape, nbytes, key_impl in entries:
+        for path, dtype, shape, _, nbytes, _, key_impl in entries:
             packer.pack_map_header(6 if key_impl is None else 7)
             for key, value in (("path", path), ("dtype", dtype_name(dtype)), ("shape", list(shape))):
                 packer.pack(key)
@@ -251,7 +257,7 @@ class _HeaderTemplate:
         packer.pack("metadata")
         packer.pack(metadata)
         self.body = cast(bytes, packer.bytes())
-        self.sizes = [nbytes for _, _, _, nbytes, _ in entries]
+        self.sizes = [entry.nbytes for entry in entries]
 
     def offsets(self, data_start: int) -> list[int]:
         out: list[int] = []
@@ -305,10 +311,7 @@ def write(f: IO[bytes], tree: Any, arrays: list[tuple[str, Any]], metadata: Any)
     The header goes first with placeholder checksums, the arrays follow, and the
     checksums are patched into the header, which is rewritten in place.
     """
-    entries = [
-        (path, dtype, shape, math.prod(shape) * dtype.itemsize, key_impl)
-        for (path, _), (dtype, shape, key_impl) in zip(arrays, stored_layout(arrays))
-    ]
+    entries = stored_entries(arrays)
     template = _HeaderTemplate(tree, entries, metadata)
     data_start, offsets = template.layout()
     header, crc_positions = template.at(offsets)
@@ -317,7 +320,7 @@ def write(f: IO[bytes], tree: Any, arrays: list[tuple[str, Any]], metadata: Any)
     position = data_start
     checksums: list[Checksum | int] = []
     for offset, (_, x), entry in zip(offsets, arrays, entries):
-        data = _bytes_of(host_array(x, entry[4] is not None))
+        data = _bytes_of(host_array(x, entry.key_impl is not None))
         if offset > position:
             _write_all(f, _ZEROS[: offset - position])
         checksums.append(_checksum(data))  # large arrays: on worker threads while this one writes

@@ -23,7 +23,7 @@ from ._format import (
     array_entry,
     host_array,
     pack_body,
-    stored_layout,
+    stored_entries,
     unpack_header,
 )
 
@@ -51,12 +51,12 @@ def write_npz(f: IO[bytes], tree: Any, arrays: list[tuple[str, Any]], metadata: 
     taken: set[str] = set()
     entries: list[dict[str, Any]] = []
     with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for (path, x), layout in zip(arrays, stored_layout(arrays)):
+        for (path, x), stored in zip(arrays, stored_entries(arrays)):
             member = _member(path, taken)
-            data = _as_numpy(host_array(x, layout[2] is not None))
+            data = _as_numpy(host_array(x, stored.key_impl is not None))
             with archive.open(f"{member}.npy", "w", force_zip64=True) as out:
                 np.lib.format.write_array(out, data, allow_pickle=False)
-            entry = ArrayEntry(path, layout[0], layout[1], 0, 0, b"\0\0\0\0", layout[2]).describe()
+            entry = stored.describe()
             entry["member"] = member
             entries.append(entry)
         header = pack_body({"tree": tree, "arrays": entries, "metadata": metadata})
