@@ -39,10 +39,15 @@ def dtype_shape(dtype: Any, shape: tuple[int, ...]) -> str:
 
 def _array_repr(x: Any) -> str:
     text = dtype_shape(x.dtype, tuple(x.shape))
-    sharding = getattr(x, "sharding", None)
-    if isinstance(x, jax.Array) and sharding is not None and not sharding.is_fully_replicated:
-        text += f"@{getattr(sharding, 'spec', sharding)}"
-    return text
+    split = _split_sharding(x)
+    return text if split is None else f"{text}@{getattr(split, 'spec', split)}"
+
+
+def _split_sharding(x: Any) -> Any:
+    """The sharding of a concrete array split across devices, else None (replicated,
+    one device, a tracer, a numpy array)."""
+    sharding = getattr(x, "sharding", None) if isinstance(x, jax.Array) else None
+    return None if sharding is None or sharding.is_fully_replicated else sharding
 
 
 def short_repr(x: Any, indent: str = "") -> str:
@@ -152,8 +157,8 @@ def treescope_repr(self: Any, path: str | None, subtree_renderer: Any) -> Any:
 
 def _sharding_note(x: Any) -> str | None:
     """`sharded P(...) over mesh {...}` for an array split across devices, else None."""
-    sharding = getattr(x, "sharding", None) if isinstance(x, jax.Array) else None
-    if sharding is None or sharding.is_fully_replicated:
+    sharding = _split_sharding(x)
+    if sharding is None:
         return None
     mesh = getattr(sharding, "mesh", None)
     where = f" over mesh {dict(mesh.shape)}" if mesh is not None else ""
