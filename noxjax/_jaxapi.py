@@ -23,6 +23,7 @@ __all__ = [
     "register_pytree_with_keys",
     "tree_flatten",
     "device_put",
+    "process_count",
     "jit",
     "vmap",
     "grad",
@@ -72,6 +73,7 @@ _flatten_with_path_is_leaf = cast(
 
 
 device_put = cast(Callable[..., Any], jax.device_put)  # pyright: ignore[reportUnknownMemberType]
+process_count = cast(Callable[[], int], jax.process_count)  # pyright: ignore[reportUnknownMemberType]
 wrap_key_data = cast(Callable[..., Any], jax.random.wrap_key_data)
 eval_shape = cast(Callable[..., Any], jax.eval_shape)  # pyright: ignore[reportUnknownMemberType]
 shape_dtype_struct = cast(Callable[..., Any], jax.ShapeDtypeStruct)

@@ -1,4 +1,4 @@
-"""crc32 on worker threads and crc32_combine (noxjax/_checkpoint/_checksum.py)."""
+"""crc32 (zlib-ng's, checked against zlib), crc32_combine past 4 GB, and crc32 on worker threads (noxjax/_checkpoint/_checksum.py)."""
 
 from __future__ import annotations
 

@@ -217,13 +217,29 @@ def test_a_zero_size_array_cannot_claim_a_huge_dimension() -> None:
     assert nox.loads(rebuild(header, data)).shape == (0, 2**48 - 1)
 
 
-def test_header_int_widths_are_msgpack_s() -> None:
+@given(st.lists(st.integers(0, 2**33), max_size=8), st.integers(0, 2**33).map(lambda n: n * 64))
+def test_the_header_counts_its_offsets_bytes_as_msgpack_packs_them(sizes: list[int], data_start: int) -> None:
     import msgpack
 
-    from noxjax._checkpoint._format import _int_width
+    from noxjax._checkpoint._format import ArrayEntry, _Header
 
-    for n in (0, 1, 0x7F, 0x80, 0xFF, 0x100, 0xFFFF, 0x10000, 2**32 - 1, 2**32, 2**63):
-        assert _int_width(n) == len(msgpack.packb(n)), n
+    entries = [ArrayEntry(f"[{i}]", np.dtype(np.uint8), (n,), 0, n, b"", None) for i, n in enumerate(sizes)]
+    header = _Header(None, entries, None)
+    offsets = header.offsets(data_start)
+    assert offsets == [data_start + sum(-(-n // 64) * 64 for n in sizes[:i]) for i in range(len(sizes))]
+    assert header.offset_bytes(data_start) == sum(len(msgpack.packb(o)) for o in offsets)
+
+
+@pytest.mark.parametrize("bound", [0x80, 0x100, 0x10000, 2**32])
+def test_offset_bytes_grow_exactly_at_each_msgpack_int_width(bound: int) -> None:
+    import msgpack
+
+    from noxjax._checkpoint._format import ArrayEntry, _Header
+
+    entries = [ArrayEntry("[0]", np.dtype(np.uint8), (64,), 0, 64, b"", None), ArrayEntry("[1]", np.dtype(np.uint8), (1,), 0, 1, b"", None)]
+    header = _Header(None, entries, None)
+    for data_start in (bound - 64 - 64, bound - 64, bound):  # the second offset is data_start + 64
+        assert header.offset_bytes(data_start) == sum(len(msgpack.packb(o)) for o in header.offsets(data_start)), data_start
 
 
 def test_mmap_gives_read_only_arrays_and_zeros_for_empty_ones(tmp_path: Path) -> None:
@@ -246,3 +262,76 @@ def test_prng_key_impls_round_trip(tmp_path: Path, impl: str, suffix: str) -> No
     np.testing.assert_array_equal(jax.random.key_data(loaded), jax.random.key_data(keys))
     info = nox.inspect(tmp_path / f"k{suffix}")
     assert info.arrays[0][1].startswith("key<") and impl in info.arrays[0][1]
+
+
+def _many_arrays() -> dict[str, Any]:
+    """Arrays of awkward lengths (padding between them), a bfloat16 and an empty one, in
+    more than one writev batch."""
+    tree: dict[str, Any] = {f"a{i}": jnp.full((i % 7 + 1, 3), i, jnp.float32) for i in range(1100)}
+    return tree | {"bf16": jnp.ones(5, jnp.bfloat16), "empty": jnp.zeros((0, 4)), "big": jnp.arange(300_000.0)}
+
+
+def test_short_writevs_are_finished(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    tree = _many_arrays()
+    real_writev, real_write, calls = os.writev, os.write, []
+
+    def short_writev(fd: int, buffers: list[Any]) -> int:  # the OS may take less than it was given
+        calls.append(len(buffers))
+        return real_write(fd, b"".join(buffers)[:100])
+
+    monkeypatch.setattr(os, "writev", short_writev)
+    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, bytes(data[:4096])))
+    nox.save(tmp_path / "m.nox", tree)
+    monkeypatch.setattr(os, "writev", real_writev)
+    assert len(calls) > 2 and max(calls) <= 1024  # batches, each within IOV_MAX
+    assert (tmp_path / "m.nox").read_bytes() == nox.dumps(tree)
+
+
+class _Trickle(io.RawIOBase):
+    """A raw binary file that takes at most 7 bytes per write, and first none (None)."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.position = 0
+        self.first = True
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.position = offset if whence == 0 else len(self.data) + offset
+        return self.position
+
+    def write(self, b: Any) -> int | None:
+        if self.first:
+            self.first = False
+            return None
+        chunk = bytes(memoryview(b).cast("B")[:7])
+        self.data[self.position : self.position + len(chunk)] = chunk
+        self.position += len(chunk)
+        return len(chunk)
+
+
+def test_file_objects_that_take_a_few_bytes_per_write_get_the_whole_file() -> None:
+    tree = {"w": jnp.arange(10.0), "bf16": jnp.ones((2, 3), jnp.bfloat16), "empty": jnp.zeros((0, 2)), "s": 3}
+    f = _Trickle()
+    nox.save(f, tree)
+    assert bytes(f.data) == nox.dumps(tree)
+    assert nox.loads(bytes(f.data))["s"] == 3
+
+
+def test_without_writev_the_same_bytes_are_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    tree = _many_arrays()
+    monkeypatch.delattr(os, "writev")  # as on Windows
+    nox.save(tmp_path / "m.nox", tree)
+    assert (tmp_path / "m.nox").read_bytes() == nox.dumps(tree)

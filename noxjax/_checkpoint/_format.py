@@ -16,13 +16,15 @@ huge allocation.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import io
+import itertools
 import math
 import mmap
+import os
 import struct
 import sys
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, NamedTuple, cast
@@ -32,8 +34,9 @@ import jax.numpy as jnp
 import ml_dtypes
 import msgpack  # type: ignore[import-untyped]  # pyright: ignore[reportMissingTypeStubs]
 import numpy as np
+from typing_extensions import Buffer
 
-from ._checksum import CHUNK, INLINE, Checksum
+from ._checksum import CHUNK, INLINE, Checksum, crc32
 from .._errors import FormatError
 
 __all__ = [
@@ -65,6 +68,8 @@ ALIGN = 64
 _PREFIX = struct.Struct("<7sHQ")
 _CRC = struct.Struct("<I")
 _CRC_PLACEHOLDER = b"\0\0\0\0"
+_IOV_MAX = 1024  # buffers per os.writev (Linux and macOS limit)
+_BATCH = 1 << 20  # bytes per os.writev
 
 _packb = cast(Callable[..., bytes], msgpack.packb)  # pyright: ignore[reportUnknownMemberType]
 _Packer = cast(Callable[..., Any], msgpack.Packer)  # pyright: ignore[reportUnknownMemberType]
@@ -197,21 +202,21 @@ def host_array(x: Any, key: bool) -> np.ndarray[Any, Any]:
     return host if host.flags.c_contiguous else np.array(host, order="C")
 
 
-def _stored(x: Any) -> tuple[np.dtype[Any], tuple[int, ...], str | None]:
-    """How `x` is stored: dtype, shape, and the PRNG impl for key arrays."""
-    if is_key_array(x):
-        return np.dtype(np.uint32), tuple(jax.random.key_data(x).shape), _key_impl(x)
-    return np.dtype(x.dtype), tuple(x.shape), None
-
-
 def stored_entries(arrays: list[tuple[str, Any]]) -> list[ArrayEntry]:
-    """How each (path, array) is stored: dtype, shape, byte length and PRNG impl;
-    the offset and checksum are filled in by the writer."""
+    """How each (path, array) is stored: dtype, shape, byte length and PRNG impl (a
+    key array is stored as its uint32 key data); the offset and checksum are filled
+    in by the writer."""
     out: list[ArrayEntry] = []
     for path, x in arrays:
-        dtype, shape, key_impl = _stored(x)
+        if is_key_array(x):
+            dtype, shape, key_impl = _UINT32, tuple(jax.random.key_data(x).shape), _key_impl(x)
+        else:
+            dtype, shape, key_impl = np.dtype(x.dtype), tuple(x.shape), None
         out.append(ArrayEntry(path, dtype, shape, 0, math.prod(shape) * dtype.itemsize, _CRC_PLACEHOLDER, key_impl))
     return out
+
+
+_UINT32 = np.dtype(np.uint32)
 
 
 def _align(n: int) -> int:
@@ -222,116 +227,130 @@ def pack_body(body: dict[str, Any]) -> bytes:
     return _packb(body, use_bin_type=True)
 
 
-class _HeaderTemplate:
-    """The header packed once, without the array offsets, which depend on its length.
+class _Header:
+    """The header packed around its array offsets, which depend on its own length.
 
-    `layout()` finds the data start and offsets; `at(offsets)` splices msgpack ints
-    for them into the gaps and says where each entry's 4 crc32 bytes sit ("crc32"
-    is the last key).
+    Each entry is packed as the bytes before its offset value and the bytes after
+    it (ending in the 4 placeholder bytes of its crc32: "crc32" is the last key);
+    `layout()` finds the data start and offsets, `at(offsets)` joins the pieces.
     """
 
     def __init__(self, tree: Any, entries: list[ArrayEntry], metadata: Any):
-        packer = _Packer(use_bin_type=True, autoreset=False)
-        packer.pack_map_header(3)
-        packer.pack("tree")
-        packer.pack(tree)
-        packer.pack("arrays")
-        packer.pack_array_header(len(entries))
-        self.gaps: list[int] = []  # where each offset value goes
-        self.crcs: list[int] = []  # where each crc32 placeholder is
+        pack = _Packer(use_bin_type=True).pack
+        self.head = b"".join((b"\x83", pack("tree"), pack(tree), pack("arrays"), _Packer().pack_array_header(len(entries))))
+        self.tail = pack("metadata") + pack(metadata)
+        self.before: list[bytes] = []
+        self.after: list[bytes] = []
         for path, dtype, shape, _, nbytes, _, key_impl in entries:
-            packer.pack_map_header(6 if key_impl is None else 7)
-            for key, value in (("path", path), ("dtype", dtype_name(dtype)), ("shape", list(shape))):
-                packer.pack(key)
-                packer.pack(value)
-            packer.pack("offset")
-            self.gaps.append(len(packer.getbuffer()))
-            packer.pack("nbytes")
-            packer.pack(nbytes)
-            if key_impl is not None:
-                packer.pack("key_impl")
-                packer.pack(key_impl)
-            packer.pack("crc32")
-            packer.pack(_CRC_PLACEHOLDER)
-            self.crcs.append(len(packer.getbuffer()) - _CRC.size)
-        packer.pack("metadata")
-        packer.pack(metadata)
-        self.body = cast(bytes, packer.bytes())
-        self.sizes = [entry.nbytes for entry in entries]
+            self.before.append(
+                b"".join((_ENTRY_START[key_impl is not None], pack(path), _DTYPE_KEY, pack(dtype_name(dtype)),
+                          _SHAPE_KEY, pack(list(shape)), _OFFSET_KEY))
+            )
+            key = b"" if key_impl is None else _KEY_IMPL_KEY + pack(key_impl)
+            self.after.append(b"".join((_NBYTES_KEY, pack(nbytes), key, _CRC32_KEY, _CRC_PLACEHOLDER)))
+        self.fixed = len(self.head) + len(self.tail) + sum(map(len, self.before)) + sum(map(len, self.after))
+        self.steps = list(itertools.accumulate((_align(entry.nbytes) for entry in entries), initial=0))[:-1]
 
     def offsets(self, data_start: int) -> list[int]:
-        out: list[int] = []
-        offset = data_start
-        for nbytes in self.sizes:
-            out.append(offset)
-            offset = _align(offset + nbytes)
-        return out
+        return [data_start + step for step in self.steps]
+
+    def offset_bytes(self, data_start: int) -> int:
+        """The bytes msgpack takes for all the offsets from `data_start`: each takes
+        1, 2, 3, 5 or 9 as it reaches 0x80, 0x100, 0x10000 and 2**32 (steps ascend)."""
+        total = n = len(self.steps)
+        for bound, more in _INT_WIDTH_STEPS:
+            total += more * (n - bisect.bisect_left(self.steps, bound - data_start))
+        return total
 
     def layout(self) -> tuple[int, list[int]]:
         """The smallest data start the header fits before, and the offsets from it."""
-        data_start = _align(_PREFIX.size + len(self.body) + _CRC.size)
+        data_start = _align(_PREFIX.size + self.fixed + _CRC.size)
         while True:
-            offsets = self.offsets(data_start)
-            needed = _align(_PREFIX.size + len(self.body) + sum(map(_int_width, offsets)) + _CRC.size)
+            needed = _align(_PREFIX.size + self.fixed + self.offset_bytes(data_start) + _CRC.size)
             if needed <= data_start:
-                return data_start, offsets
+                return data_start, self.offsets(data_start)
             data_start = needed
 
     def at(self, offsets: list[int]) -> tuple[bytearray, list[int]]:
         """The header with these offsets, and the positions of the crc32 placeholders."""
-        out, start, shift = bytearray(), 0, 0
+        parts, end = [self.head], len(self.head)
         crcs: list[int] = []
-        for gap, crc, offset in zip(self.gaps, self.crcs, offsets):
-            out += self.body[start:gap]
-            packed = _packb(offset)
-            out += packed
-            shift += len(packed)
-            crcs.append(crc + shift)
-            start = gap
-        out += self.body[start:]
-        return out, crcs
+        for before, offset, after in zip(self.before, map(_packb, offsets), self.after):
+            parts += (before, offset, after)
+            end += len(before) + len(offset) + len(after)
+            crcs.append(end - _CRC.size)
+        parts.append(self.tail)
+        return bytearray().join(parts), crcs
 
 
-def _int_width(n: int) -> int:
-    """Bytes msgpack uses for a non-negative int."""
-    return 1 if n < 0x80 else 2 if n < 0x100 else 3 if n < 0x10000 else 5 if n < 0x100000000 else 9
+_ENTRY_START = (b"\x86\xa4path", b"\x87\xa4path")  # a map of 6 keys (7 with key_impl), then the first key
+_DTYPE_KEY, _SHAPE_KEY, _OFFSET_KEY, _NBYTES_KEY, _KEY_IMPL_KEY = map(_packb, ("dtype", "shape", "offset", "nbytes", "key_impl"))
+_CRC32_KEY = _packb("crc32") + b"\xc4\x04"  # the key and a bin 8 header of 4 bytes
+_INT_WIDTH_STEPS = ((0x80, 1), (0x100, 1), (0x10000, 2), (2**32, 4))  # from these, msgpack ints take more bytes
 
 
-def _write_all(f: IO[bytes], data: bytes | bytearray | memoryview) -> None:
-    written = f.write(data)
-    if written != len(data):  # a short write: finish it
-        view = memoryview(data).cast("B")[written:]
-        while view.nbytes:
-            view = view[f.write(view) :]
+def _write_all(f: IO[bytes], data: Buffer) -> None:
+    view = memoryview(data)
+    view = view.cast("B") if view.nbytes else memoryview(b"")  # file objects expect flat bytes
+    written = f.write(view) or 0
+    while written < view.nbytes:  # a short write (None: nothing written yet): finish it
+        view = view[written:]
+        written = f.write(view) or 0
+
+
+def _writer(f: IO[bytes]) -> Callable[[list[Buffer], int], None]:
+    """A function handing a batch of buffers (and their total length) to the OS:
+    `os.writev` on an unbuffered file (no copy, one syscall), else one write of a
+    small batch joined, or a write per buffer of a large one."""
+    if isinstance(f, io.FileIO) and hasattr(os, "writev"):
+        return functools.partial(_writev_all, f.fileno())
+
+    def write(batch: list[Buffer], nbytes: int) -> None:
+        for data in [b"".join(batch)] if nbytes <= _BATCH else batch:
+            _write_all(f, data)
+
+    return write
+
+
+def _writev_all(fd: int, buffers: list[Buffer], nbytes: int) -> None:
+    written = os.writev(fd, buffers)
+    if written < nbytes:  # a short write: the rest, one write at a time
+        rest = memoryview(b"".join(buffers))[written:]
+        while rest.nbytes:
+            rest = rest[os.write(fd, rest) :]
 
 
 def write(f: IO[bytes], tree: Any, arrays: list[tuple[str, Any]], metadata: Any) -> None:
-    """Stream a checkpoint into the seekable binary file `f`, one array at a time.
+    """Stream a checkpoint into the seekable binary file `f`, a batch of arrays at a time.
 
     The header goes first with placeholder checksums, the arrays follow, and the
     checksums are patched into the header, which is rewritten in place.
     """
     entries = stored_entries(arrays)
-    template = _HeaderTemplate(tree, entries, metadata)
+    template = _Header(tree, entries, metadata)
     data_start, offsets = template.layout()
     header, crc_positions = template.at(offsets)
     prefix = _PREFIX.pack(MAGIC, VERSION, len(header))
-    _write_all(f, prefix + header + _CRC_PLACEHOLDER + bytes(data_start - len(prefix) - len(header) - _CRC.size))
-    position = data_start
     checksums: list[Checksum | int] = []
+    out = _writer(f)
+    batch: list[Buffer] = [prefix, header, _CRC_PLACEHOLDER + bytes(data_start - len(prefix) - len(header) - _CRC.size)]
+    position, batch_start = data_start, 0
     for offset, (_, x), entry in zip(offsets, arrays, entries):
         data = _bytes_of(host_array(x, entry.key_impl is not None))
         if offset > position:
-            _write_all(f, _ZEROS[: offset - position])
-        checksums.append(_checksum(data))  # large arrays: on worker threads while this one writes
-        _write_all(f, data)
-        position = offset + data.nbytes
-    if _align(position) > position:
-        _write_all(f, _ZEROS[: _align(position) - position])
+            batch.append(_ZEROS[: offset - position])
+        checksums.append(_checksum(data, entry.nbytes))  # large arrays: on worker threads while this one writes
+        batch.append(data)
+        position = offset + entry.nbytes
+        if position - batch_start >= _BATCH or len(batch) >= _IOV_MAX - 1:
+            out(batch, position - batch_start)
+            batch, batch_start = [], position
+    batch.append(_ZEROS[: _align(position) - position])
+    out(batch, _align(position) - batch_start)
     for at, checksum in zip(crc_positions, checksums):
         header[at : at + _CRC.size] = _CRC.pack(checksum if isinstance(checksum, int) else checksum.value())
     f.seek(0)
-    _write_all(f, prefix + header + _CRC.pack(zlib.crc32(header)))
+    _write_all(f, prefix + header + _CRC.pack(crc32(header)))
     f.seek(0, io.SEEK_END)
 
 
@@ -357,7 +376,7 @@ def read_header(f: IO[bytes], size: int, name: str = "the file") -> Header:
         raise FormatError(f"{name}: the header length {length} at offset 9 runs past the end of the file ({size} bytes)")
     header = _read_exact(f, length, _PREFIX.size, name)
     (crc,) = _CRC.unpack(_read_exact(f, _CRC.size, _PREFIX.size + length, name))
-    if zlib.crc32(header) != crc:
+    if crc32(header) != crc:
         raise FormatError(f"{name}: the header checksum at offset {_PREFIX.size + length} does not match; the file is corrupt")
     body = unpack_header(header, name)
     data_start = _align(_PREFIX.size + length + _CRC.size)
@@ -457,7 +476,10 @@ def _entry(raw: Any, i: int, data_start: int, size: int, name: str) -> ArrayEntr
 
 
 def _bytes_of(array: np.ndarray[Any, Any]) -> memoryview:
-    """The raw bytes of a C-contiguous array (ml_dtypes arrays export no buffer themselves)."""
+    """The raw bytes of a C-contiguous array: its own buffer where NumPy exports one,
+    else a uint8 view's (ml_dtypes arrays export none)."""
+    if array.dtype.isbuiltin == 1:
+        return array.data
     return array.reshape(-1).view(np.uint8).data  # pyright: ignore[reportUnknownMemberType]
 
 
@@ -483,7 +505,7 @@ def read_arrays(f: IO[bytes], header: Header, verify: bool, name: str = "the fil
         for entry in run:
             start = entry.offset - first
             if verify:
-                pending.append((entry, _checksum(data[start : start + entry.nbytes])))
+                pending.append((entry, _checksum(data[start : start + entry.nbytes], entry.nbytes)))
             yield np.ndarray(entry.shape, entry.dtype, buffer=buffer, offset=start)
     if verify:
         for entry, checksum in pending:
@@ -498,12 +520,12 @@ def check_crc(crc: int, entry: ArrayEntry, name: str) -> None:
         )
 
 
-def _checksum(data: memoryview) -> Checksum | int:
+def _checksum(data: Buffer, nbytes: int) -> Checksum | int:
     """The crc32 of a small buffer at once; of a large one, on worker threads."""
-    if data.nbytes < INLINE:
-        return zlib.crc32(data)
+    if nbytes < INLINE:
+        return crc32(data)
     checksum = Checksum()
-    checksum.update(data)
+    checksum.update(memoryview(data).cast("B"))
     return checksum
 
 
@@ -567,6 +589,6 @@ def map_arrays(fileno: int, header: Header, verify: bool, name: str = "the file"
         else:
             array = np.ndarray(entry.shape, entry.dtype, buffer=mapped, offset=entry.offset)
             if verify:
-                check_crc(zlib.crc32(_bytes_of(array)), entry, name)
+                check_crc(crc32(_bytes_of(array)), entry, name)
         out.append(array)
     return out

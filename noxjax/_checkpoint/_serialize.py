@@ -27,7 +27,7 @@ from jax.sharding import Mesh
 from .._errors import ArgumentError, FormatError
 from ._format import ArrayEntry, Header, is_key_array, map_arrays, read_arrays, read_header, read_whole, write
 from ._slices import read_sharded
-from .._jaxapi import device_put, eval_shape, keystr, shape_dtype_struct, tree_flatten, tree_flatten_with_path, tree_leaves, wrap_key_data
+from .._jaxapi import device_put, eval_shape, keystr, process_count, shape_dtype_struct, tree_flatten, tree_flatten_with_path, tree_leaves, wrap_key_data
 from .._sharding import Rules, Specs, leaf_shardings
 from ._npz import ZIP_MAGIC, read_npz, write_npz
 from .._repr import dtype_shape
@@ -41,7 +41,6 @@ __all__ = ["save", "load", "dumps", "loads", "inspect", "FileInfo"]
 T = TypeVar("T")
 PathLike = str | os.PathLike[str]
 _TEMP_SUFFIX = ".noxtmp"
-_BUFFER = 1 << 18  # small arrays and their padding reach the OS in 256 KB writes, not one write each
 _HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:64] or "host"
 
 
@@ -51,7 +50,7 @@ _HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:64] or "host"
 def _encode_local(obj: Any, metadata: Any) -> tuple[Any, list[tuple[str, Any]], Any]:
     """`encode_all` for a file this process writes alone: every array must be here."""
     tree, arrays, meta = encode_all(obj, metadata)
-    for path, x in arrays:
+    for path, x in arrays if process_count() > 1 else ():  # with one process, every array is here
         if not getattr(x, "is_fully_addressable", True):
             raise SaveError(
                 f"cannot save {path or 'the root'}: its shards live in several processes, and this process "
@@ -135,7 +134,7 @@ def _atomic_write(path: str, fill: Callable[[IO[bytes]], None]) -> None:
     _remove_dead_temps(directory, base)
     temp = os.path.join(directory, f".{base}.{_HOST}.{os.getpid()}.{os.urandom(4).hex()}{_TEMP_SUFFIX}")
     try:
-        with open(temp, "x+b", buffering=_BUFFER) as f:
+        with open(temp, "x+b", buffering=0) as f:
             with contextlib.suppress(FileNotFoundError):
                 os.chmod(f.fileno(), stat.S_IMODE(os.stat(os.path.join(directory, base)).st_mode))
             fill(f)

@@ -9,13 +9,12 @@ through one small buffer before any slice is read.
 from __future__ import annotations
 
 import math
-import zlib
 from typing import IO, Any
 
 import jax
 import numpy as np
 
-from ._checksum import CHUNK
+from ._checksum import CHUNK, crc32
 from ._format import ArrayEntry, aligned_buffer, check_crc, read_into, truncated
 
 __all__ = ["read_sharded"]
@@ -54,7 +53,7 @@ def _verify(f: IO[bytes], entry: ArrayEntry, name: str) -> None:
     for start in range(0, entry.nbytes, CHUNK):
         chunk = buffer[: min(CHUNK, entry.nbytes - start)]
         _read_exactly(f, chunk, entry.offset + start, entry, name)
-        crc = zlib.crc32(chunk, crc)
+        crc = crc32(chunk, crc)
     check_crc(crc, entry, name)
 
 
