@@ -261,7 +261,17 @@ def test_prng_key_impls_round_trip(tmp_path: Path, impl: str, suffix: str) -> No
     assert jax.random.key_impl(loaded) == jax.random.key_impl(keys)
     np.testing.assert_array_equal(jax.random.key_data(loaded), jax.random.key_data(keys))
     info = nox.inspect(tmp_path / f"k{suffix}")
-    assert info.arrays[0][1].startswith("key<") and impl in info.arrays[0][1]
+    assert info.arrays[0][1:3] == (f"key<{impl}>", (2,))
+
+
+def test_inspect_shows_the_stored_shape_of_keys_of_an_impl_this_jax_lacks(tmp_path: Path) -> None:
+    data = nox.dumps({"k": jax.random.split(jax.random.key(0), 3)})
+    header, _ = split(data)
+    header["arrays"][0]["key_impl"] = "from_the_future"
+    (tmp_path / "k.nox").write_bytes(rebuild(header, data))
+    assert nox.inspect(tmp_path / "k.nox").arrays[0][1:3] == ("key<from_the_future>", (3, 2))
+    with pytest.raises(nox.FormatError, match="cannot rebuild PRNG keys of impl 'from_the_future'"):
+        nox.load(tmp_path / "k.nox")
 
 
 def _many_arrays() -> dict[str, Any]:

@@ -269,6 +269,17 @@ def test_inspect_and_cli(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "error:" in bad.stderr
 
 
+def test_inspect_shows_prng_keys_with_their_own_shape_in_aligned_columns(tmp_path: Path) -> None:
+    tree = {"key": jax.random.key(0), "keys": jax.random.split(jax.random.key(1, impl="rbg"), 3), "raw": jax.random.PRNGKey(0)}
+    nox.save(tmp_path / "k.nox", tree)
+    info = nox.inspect(tmp_path / "k.nox")
+    assert [(dtype, shape) for _, dtype, shape, _ in info.arrays] == [("key<threefry2x32>", ()), ("key<rbg>", (3,)), ("uint32", (2,))]
+    assert "'key': key<threefry2x32>[], 'keys': key<rbg>[3], 'raw': u32[2]" in info.tree
+    table = str(info).splitlines()[-4:]
+    assert table[0].split() == ["path", "dtype", "shape", "size"]
+    assert len({line.index(shape) for line, shape in zip(table, ["shape", "[]", "[3]", "[2]"])}) == 1  # one shape column
+
+
 class Outer(nox.Module, name="tests.serialize.Outer"):
     inner: Any
     act: Any = functools.partial(jax.nn.leaky_relu, negative_slope=0.2)

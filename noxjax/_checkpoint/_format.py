@@ -38,6 +38,7 @@ from typing_extensions import Buffer
 
 from ._checksum import CHUNK, INLINE, Checksum, crc32
 from .._errors import FormatError
+from .._jaxapi import eval_shape
 
 __all__ = [
     "MAGIC",
@@ -51,6 +52,7 @@ __all__ = [
     "map_arrays",
     "dtype_from_name",
     "host_array",
+    "key_shape",
     "stored_entries",
     "unpack_header",
     "pack_body",
@@ -191,6 +193,18 @@ def is_key_array(x: Any) -> bool:
 def _key_impl(x: Any) -> str:
     spec = jax.random.key_impl(x)
     return str(getattr(getattr(spec, "_impl", None), "name", None) or spec)
+
+
+@functools.cache
+def key_shape(key_impl: str, data_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape of the keys whose stored key data has `data_shape` (the data of one
+    key of `key_impl` takes trailing dimensions); `data_shape` for an impl this JAX lacks."""
+    try:
+        one = eval_shape(functools.partial(jax.random.key, 0, impl=key_impl))
+        ndim = len(eval_shape(jax.random.key_data, one).shape)
+    except (ValueError, TypeError, KeyError):
+        return data_shape
+    return data_shape[: len(data_shape) - ndim] if ndim <= len(data_shape) else data_shape
 
 
 def host_array(x: Any, key: bool) -> np.ndarray[Any, Any]:

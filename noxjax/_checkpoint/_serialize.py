@@ -25,7 +25,7 @@ import numpy as np
 from jax.sharding import Mesh
 
 from .._errors import ArgumentError, FormatError
-from ._format import ArrayEntry, Header, is_key_array, map_arrays, read_arrays, read_header, read_whole, write
+from ._format import ArrayEntry, Header, is_key_array, key_shape, map_arrays, read_arrays, read_header, read_whole, write
 from ._slices import read_sharded
 from .._jaxapi import device_put, eval_shape, keystr, process_count, shape_dtype_struct, tree_flatten, tree_flatten_with_path, tree_leaves, wrap_key_data
 from .._sharding import Rules, Specs, leaf_shardings
@@ -530,9 +530,10 @@ class FileInfo:
         if self.metadata is not None:
             lines.append(f"metadata: {self.metadata!r}")
         lines.append(self.tree)
-        lines.append(f"{'path'.ljust(width)}  {'dtype':<14} {'shape':<20} {'size':>10}")
+        kinds = max([14] + [len(dtype) for _, dtype, *_ in self.arrays])
+        lines.append(f"{'path'.ljust(width)}  {'dtype'.ljust(kinds)} {'shape':<20} {'size':>10}")
         for path, dtype, shape, nbytes in self.arrays:
-            lines.append(f"{printable(path or '<root>').ljust(width)}  {dtype:<14} {str(list(shape)):<20} {_size(nbytes):>10}")
+            lines.append(f"{printable(path or '<root>').ljust(width)}  {dtype.ljust(kinds)} {str(list(shape)):<20} {_size(nbytes):>10}")
         return "\n".join(lines)
 
 
@@ -568,7 +569,10 @@ def inspect(path: PathLike) -> FileInfo:
             header, _ = read_npz(f, name, with_data=False)
         else:
             header = read_header(f, size, name)
-    arrays = [(e.path, f"key<{e.key_impl}>" if e.key_impl else str(e.dtype), e.shape, e.nbytes) for e in header.arrays]
+    arrays = [
+        (e.path, f"key<{e.key_impl}>", key_shape(e.key_impl, e.shape), e.nbytes) if e.key_impl else (e.path, str(e.dtype), e.shape, e.nbytes)
+        for e in header.arrays
+    ]
     with stack_room():
         metadata = decode(header.metadata, [])
     return FileInfo(name, header.version, arrays, metadata, sorted(_classes(header.tree)), header.tree)
