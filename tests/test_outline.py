@@ -30,7 +30,7 @@ def test_the_tree_renders_exactly(tmp_path: Path) -> None:
         f"  'opt': ({Pt.__module__}:Pt(x=bf16[2], y=3), None, (f32[1],)),\n"
         "  'cfg': {'lr': 0.1, 'names': ['a', 'b'], 5: True, 'empty': [], 'nested': {}},\n"
         "  'long': [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23],\n"
-        "  'frozen': {'a': 'x', 'b': 1.5},\n"
+        "  'frozen': FrozenDict({'a': 'x', 'b': 1.5}),\n"
         "}"
     )
     got = nox.inspect(tmp_path / "m.nox").tree
@@ -39,3 +39,7 @@ def test_the_tree_renders_exactly(tmp_path: Path) -> None:
     nox.save(tmp_path / "m.nox", tree)
     lines = nox.inspect(tmp_path / "m.nox").tree.splitlines()
     assert lines[4:7] == ["  'long': [", "    0,", "    1,"] and lines[34:36] == ["    29,", "  ],"]
+    tree["frozen"] = nox.FrozenDict({f"key{i}": i for i in range(12)})  # one item per line, as FrozenDict prints
+    nox.save(tmp_path / "m.nox", tree)
+    lines = nox.inspect(tmp_path / "m.nox").tree.splitlines()
+    assert lines[36:38] == ["  'frozen': FrozenDict({", "    'key0': 0,"] and lines[49] == "  }),"

@@ -99,7 +99,9 @@ class _Outline:
             closing = (",)" if len(items) == 1 else ")") if tag == tags.TUPLE else "]"
             return ("(" if tag == tags.TUPLE else "[", items, closing)
         if tag in (tags.DICT, tags.FROZEN_DICT):
-            return ("{", [(f"{printable(repr(k))}: ", v) for k, v in _pairs(fields)], "}")
+            frozen = tag == tags.FROZEN_DICT
+            pairs = [(f"{printable(repr(k))}: ", v) for k, v in _pairs(fields)]
+            return ("FrozenDict({" if frozen else "{", pairs, "})" if frozen else "}")
         if tag == tags.MODULE:
             named = cast("dict[object, Any]", _mapping(fields["f"]))
             return (f"{_name(fields['c'])}(", [(f"{_name(k)}=", v) for k, v in named.items()], ")")
