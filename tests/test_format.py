@@ -274,6 +274,19 @@ def test_inspect_shows_the_stored_shape_of_keys_of_an_impl_this_jax_lacks(tmp_pa
         nox.load(tmp_path / "k.nox")
 
 
+def test_inspect_never_asks_jax_about_a_files_impl_names(tmp_path: Path) -> None:
+    import time
+
+    data = nox.dumps([jax.random.key(i) for i in range(2000)])
+    header, _ = split(data)
+    for i, entry in enumerate(header["arrays"]):
+        entry["key_impl"] = f"impl{i}"  # each would cost JAX a failed lookup (~1 ms)
+    (tmp_path / "k.nox").write_bytes(rebuild(header, data))
+    start = time.perf_counter()
+    info = nox.inspect(tmp_path / "k.nox")
+    assert time.perf_counter() - start < 1.0 and info.arrays[1999][1:3] == ("key<impl1999>", (2,))
+
+
 def _many_arrays() -> dict[str, Any]:
     """Arrays of awkward lengths (padding between them), a bfloat16 and an empty one, in
     more than one writev batch."""

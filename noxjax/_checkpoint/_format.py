@@ -38,7 +38,6 @@ from typing_extensions import Buffer
 
 from ._checksum import CHUNK, INLINE, Checksum, crc32
 from .._errors import FormatError
-from .._jaxapi import eval_shape
 
 __all__ = [
     "MAGIC",
@@ -195,16 +194,20 @@ def _key_impl(x: Any) -> str:
     return str(getattr(getattr(spec, "_impl", None), "name", None) or spec)
 
 
-@functools.cache
 def key_shape(key_impl: str, data_shape: tuple[int, ...]) -> tuple[int, ...]:
-    """The shape of the keys whose stored key data has `data_shape` (the data of one
-    key of `key_impl` takes trailing dimensions); `data_shape` for an impl this JAX lacks."""
-    try:
-        one = eval_shape(functools.partial(jax.random.key, 0, impl=key_impl))
-        ndim = len(eval_shape(jax.random.key_data, one).shape)
-    except (ValueError, TypeError, KeyError):
-        return data_shape
-    return data_shape[: len(data_shape) - ndim] if ndim <= len(data_shape) else data_shape
+    """The shape of the keys whose stored key data has `data_shape`: one key of a
+    JAX impl takes trailing dimensions. `data_shape` itself for any other impl name
+    (a file's name is looked up in a table, never passed to JAX)."""
+    ndim = _key_ndims().get(key_impl)
+    return data_shape if ndim is None or ndim > len(data_shape) else data_shape[: len(data_shape) - ndim]
+
+
+@functools.cache
+def _key_ndims() -> dict[str, int]:
+    from jax.extend import random as impls
+
+    builtin: list[Any] = [impls.threefry_prng_impl, impls.rbg_prng_impl, impls.unsafe_rbg_prng_impl]
+    return {str(impl.name): len(impl.key_shape) for impl in builtin}
 
 
 def host_array(x: Any, key: bool) -> np.ndarray[Any, Any]:
