@@ -313,12 +313,13 @@ def test_short_writevs_are_finished(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 class _Trickle(io.RawIOBase):
-    """A raw binary file that takes at most 7 bytes per write, and first none (None)."""
+    """A raw binary file that takes at most 7 bytes per write, and every third time
+    none (None, as a non-blocking file does)."""
 
     def __init__(self) -> None:
         self.data = bytearray()
         self.position = 0
-        self.first = True
+        self.calls = 0
 
     def writable(self) -> bool:
         return True
@@ -334,8 +335,8 @@ class _Trickle(io.RawIOBase):
         return self.position
 
     def write(self, b: Any) -> int | None:
-        if self.first:
-            self.first = False
+        self.calls += 1
+        if self.calls % 3 == 1:
             return None
         chunk = bytes(memoryview(b).cast("B")[:7])
         self.data[self.position : self.position + len(chunk)] = chunk
@@ -358,3 +359,18 @@ def test_without_writev_the_same_bytes_are_written(tmp_path: Path, monkeypatch: 
     monkeypatch.delattr(os, "writev")  # as on Windows
     nox.save(tmp_path / "m.nox", tree)
     assert (tmp_path / "m.nox").read_bytes() == nox.dumps(tree)
+
+
+@given(st.lists(st.integers(0, 300), min_size=1, max_size=6))
+def test_a_file_ends_at_the_aligned_end_of_its_last_array(sizes: list[int]) -> None:
+    data = nox.dumps([jnp.zeros(n, jnp.uint8) for n in sizes])
+    last = split(data)[0]["arrays"][-1]
+    assert len(data) == -(-(last["offset"] + last["nbytes"]) // 64) * 64
+
+
+def test_a_file_object_is_left_at_the_end_of_the_checkpoint() -> None:
+    f = io.BytesIO()
+    nox.save(f, {"w": jnp.arange(5.0)})
+    assert f.tell() == len(f.getvalue())
+    f.write(b"more")
+    assert f.getvalue() == nox.dumps({"w": jnp.arange(5.0)}) + b"more"
