@@ -272,6 +272,9 @@ def test_inspect_shows_the_stored_shape_of_keys_of_an_impl_this_jax_lacks(tmp_pa
     assert nox.inspect(tmp_path / "k.nox").arrays[0][1:3] == ("key<from_the_future>", (3, 2))
     with pytest.raises(nox.FormatError, match="cannot rebuild PRNG keys of impl 'from_the_future'"):
         nox.load(tmp_path / "k.nox")
+    header["arrays"][0].update(key_impl="rbg", shape=[], nbytes=4)  # less key data than one key
+    (tmp_path / "k.nox").write_bytes(rebuild(header, data))
+    assert nox.inspect(tmp_path / "k.nox").arrays[0][1:3] == ("key<rbg>", ())
 
 
 def test_inspect_never_asks_jax_about_a_files_impl_names(tmp_path: Path) -> None:

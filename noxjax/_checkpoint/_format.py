@@ -199,7 +199,7 @@ def key_shape(key_impl: str, data_shape: tuple[int, ...]) -> tuple[int, ...]:
     JAX impl takes trailing dimensions. `data_shape` itself for any other impl name
     (a file's name is looked up in a table, never passed to JAX)."""
     ndim = _key_ndims().get(key_impl)
-    return data_shape if ndim is None or ndim > len(data_shape) else data_shape[: len(data_shape) - ndim]
+    return data_shape if ndim is None else data_shape[: max(0, len(data_shape) - ndim)]
 
 
 @functools.cache
