@@ -253,8 +253,9 @@ class _Header:
     """
 
     def __init__(self, tree: Any, entries: list[ArrayEntry], metadata: Any):
-        pack = _Packer(use_bin_type=True).pack
-        self.head = b"".join((b"\x83", pack("tree"), pack(tree), pack("arrays"), _Packer().pack_array_header(len(entries))))
+        packer = _Packer(use_bin_type=True)  # one: each packer holds a 256 KB buffer
+        pack = packer.pack
+        self.head = b"".join((b"\x83", pack("tree"), pack(tree), pack("arrays"), packer.pack_array_header(len(entries))))
         self.tail = pack("metadata") + pack(metadata)
         self.before: list[bytes] = []
         self.after: list[bytes] = []
@@ -292,7 +293,8 @@ class _Header:
         """The header with these offsets, and the positions of the crc32 placeholders."""
         parts, end = [self.head], len(self.head)
         crcs: list[int] = []
-        for before, offset, after in zip(self.before, map(_packb, offsets), self.after):
+        pack: Callable[[int], bytes] = _Packer().pack  # one: each packer holds a 256 KB buffer
+        for before, offset, after in zip(self.before, map(pack, offsets), self.after):
             parts += (before, offset, after)
             end += len(before) + len(offset) + len(after)
             crcs.append(end - _CRC.size)
