@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._frozendict import FrozenDict
-from ._jaxapi import keystr, tree_flatten_with_path
+from ._jaxapi import eval_shape, keystr, tree_flatten_with_path
 from ._registry import function_name
 from ._static import is_array
 
@@ -114,8 +114,8 @@ def summary(tree: Any) -> str:
 
 
 def _nbytes(x: Any) -> int:
-    if jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
-        return int(getattr(x, "nbytes", 0))
+    if jnp.issubdtype(x.dtype, jax.dtypes.prng_key):  # the bytes of its key data (old JAX has no key nbytes)
+        x = eval_shape(jax.random.key_data, x)
     count: int = math.prod(x.shape)
     itemsize: int = np.dtype(x.dtype).itemsize
     return count * itemsize

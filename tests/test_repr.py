@@ -6,8 +6,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 import jax
+import numpy as np
 import pytest
 import jax.numpy as jnp
 
@@ -84,3 +87,109 @@ def test_import_noxjax_does_not_import_treescope() -> None:
     code = "import sys, noxjax; print('treescope' in sys.modules)"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(nox.__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout == "False\n"
+
+
+@nox.module
+class Box:
+    a: Any
+    b: Any = ()
+    c: Any = None
+
+
+def test_repr_of_containers_and_dtypes_exactly() -> None:
+    box = Box(
+        a=(jnp.ones(2, jnp.bool_),),
+        b={"k": jnp.zeros((), jnp.uint8), "f": jax.nn.relu},
+        c=(jnp.ones(3, jnp.complex64), jax.random.key(0), jnp.ones(1, jnp.float16), np.ones(2, np.int32), jnp.ones(1, jnp.bfloat16)),
+    )
+    assert repr(box) == "Box(\n  a=(bool[2],),\n  b={'f': jax.nn.relu, 'k': u8[]},\n  c=(c64[3], key[], f16[1], i32[2], bf16[1]),\n)"
+    assert repr(Box(a=(), b=(1, 2))) == "Box(a=(), b=(1, 2), c=None)"
+
+
+def test_repr_wraps_past_88_characters_with_nested_indents() -> None:
+    fits = Box(a="x" * 65)
+    assert len(repr(fits)) == 88 and "\n" not in repr(fits)
+    assert repr(Box(a="x" * 66)) == "Box(\n  a='" + "x" * 66 + "',\n  b=(),\n  c=None,\n)"
+    inner = repr(Box(a="y" * 63))
+    assert len(inner) == 86 and repr(Box(a=Box(a="y" * 63))).splitlines()[1] == f"  a={inner},"  # 2 + 86 fit in 88
+    nested = Box(a=Box(a="y" * 64), b=("z" * 84,), c={"k": "w" * 80})
+    assert repr(nested) == (
+        "Box(\n"
+        "  a=Box(\n"
+        "    a='" + "y" * 64 + "',\n"
+        "    b=(),\n"
+        "    c=None,\n"
+        "  ),\n"
+        "  b=(\n"
+        "    '" + "z" * 84 + "',\n"
+        "  ),\n"
+        "  c={\n"
+        "    'k': '" + "w" * 80 + "',\n"
+        "  },\n"
+        ")"
+    )
+
+
+_SEEN: list[str] = []
+_SHOW: list[Callable[[Any], str]] = [repr]
+
+
+@nox.module
+class Half:
+    """Shows itself (with _SHOW[0]) before its second field is set."""
+
+    a: Any
+    b: Any
+
+    def __init__(self, a: Any) -> None:
+        self.a = a
+        _SEEN.append(_SHOW[0](self))
+        self.b = 2
+
+
+def test_a_field_not_yet_set_prints_as_unset_and_a_cycle_as_dots() -> None:
+    _SEEN.clear()
+    half = Half(jnp.ones(2))
+    assert _SEEN == ["Half(a=f32[2], b='<unset>')"]
+
+    class Printer:
+        def __init__(self) -> None:
+            self.out: list[str] = []
+
+        def text(self, s: str) -> None:
+            self.out.append(s)
+
+    printer = Printer()
+    half._repr_pretty_(printer, True)  # type: ignore[attr-defined]
+    assert printer.out == ["Half(...)"]
+
+
+def test_summary_exactly_with_keys_roots_and_alignment() -> None:
+    box = Box(a=(jnp.ones(2, jnp.bool_),), b={"k": jnp.zeros((), jnp.uint8)}, c=(jax.random.split(jax.random.key(0), 3), jnp.ones((40, 30))))
+    assert nox.summary(box).splitlines() == [
+        "path     dtype  shape     params  bytes",
+        "-------  -----  --------  ------  -----",
+        ".a[0]    bool   [2]            2      2",
+        ".b['k']  u8     []             1      1",
+        ".c[0]    key    [3]            3     24",
+        ".c[1]    f32    [40, 30]   1,200  4,800",
+        "-------  -----  --------  ------  -----",
+        "total                      1,206  4,827",
+    ]
+    assert nox.summary(jnp.ones(3)).splitlines()[2] == "<root>  f32    [3]         3     12"
+    seen: list[str] = []
+    jax.jit(lambda tree: seen.append(nox.summary(tree)) or tree)(box)  # keys as tracers too
+    assert seen == [nox.summary(box)]
+
+
+def test_treescope_text_exactly() -> None:
+    treescope = pytest.importorskip("treescope")
+    _SEEN.clear()
+    _SHOW[0] = treescope.render_to_text
+    try:
+        Half(3)
+    finally:
+        _SHOW[0] = repr
+    assert _SEEN == ["Half(a=3, b='<unset>')"]
+    assert treescope.render_to_text(Box(a=1, b=(2,))) == "Box(a=1, b=(2,), c=None)"
+    assert treescope.render_to_text(Box(a="x" * 90)) == "Box(\n  a='" + "x" * 90 + "',\n  b=(),\n  c=None,\n)"
