@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -193,3 +194,47 @@ def test_treescope_text_exactly() -> None:
     assert _SEEN == ["Half(a=3, b='<unset>')"]
     assert treescope.render_to_text(Box(a=1, b=(2,))) == "Box(a=1, b=(2,), c=None)"
     assert treescope.render_to_text(Box(a="x" * 90)) == "Box(\n  a='" + "x" * 90 + "',\n  b=(),\n  c=None,\n)"
+
+
+def test_treescope_colors_the_class_and_gives_each_field_its_path() -> None:
+    treescope = pytest.importorskip("treescope")
+    from treescope import formatting_util
+
+    html = treescope.render_to_html(Box(a=jnp.ones(2)), roundtrip_mode=False, compressed=False)
+    assert formatting_util.color_from_string("Box") in html
+    calls: list[tuple[object, object]] = []
+
+    def renderer(value: object, path: object) -> object:
+        calls.append((value, path))
+        return treescope.rendering_parts.text(repr(value))
+
+    Box(a=1, b=(2,)).__treescope_repr__("root", renderer)  # type: ignore[attr-defined]
+    Box(a=1).__treescope_repr__(None, renderer)  # type: ignore[attr-defined]
+    assert calls == [(1, "root.a"), ((2,), "root.b"), (None, "root.c"), (1, None), ((), None), (None, None)]
+
+
+@dataclasses.dataclass(frozen=True)
+class Tagged:
+    x: int
+
+    def __repr__(self) -> str:
+        return f"<tag {self.x}>"
+
+
+@nox.module
+class Keeps:
+    tag: Tagged = nox.field(static=True)
+    kind: type = nox.field(static=True, default=Tagged)
+
+
+def test_static_dataclasses_print_with_their_own_repr() -> None:
+    assert repr(Keeps(Tagged(1))) == f"Keeps(tag=<tag 1>, kind={Tagged!r})"
+
+
+def test_children_of_dicts_and_tuples_wrap_at_their_own_indent() -> None:
+    inner = repr(Box(a="y" * 61))  # 84 characters: fits at indent 4, not at 6
+    assert len(inner) == 84
+    lines = repr(Box(a=(Box(a="y" * 61), "x" * 80), b={"k": Box(a="y" * 61)})).splitlines()
+    assert lines[2] == f"    {inner}," and lines[6] == f"    'k': {inner},"
+    deeper = repr(Box(a=({"k": Box(a="y" * 61)}, "x" * 80))).splitlines()
+    assert deeper[3:5] == ["      'k': Box(", "        a='" + "y" * 61 + "',"]
