@@ -49,17 +49,20 @@ def test_summary_table_has_paths_shapes_counts_and_totals() -> None:
     assert lines[-1].split() == ["total", "256", "1,024"]
 
 
+class Printer:
+    """IPython's pretty printer, as far as `_repr_pretty_` uses it."""
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+
+    def text(self, s: str) -> None:
+        self.out.append(s)
+
+
 def test_summary_under_jit_and_ipython_pretty(linear: Linear) -> None:
     seen: list[str] = []
     jax.jit(lambda m: seen.append(nox.summary(m)) or m.w)(linear)
     assert "total" in seen[0] and "8" in seen[0].splitlines()[-1]
-
-    class Printer:
-        def __init__(self) -> None:
-            self.out: list[str] = []
-
-        def text(self, s: str) -> None:
-            self.out.append(s)
 
     printer = Printer()
     linear._repr_pretty_(printer, False)  # type: ignore[attr-defined]
@@ -152,13 +155,6 @@ def test_a_field_not_yet_set_prints_as_unset_and_a_cycle_as_dots() -> None:
     _SEEN.clear()
     half = Half(jnp.ones(2))
     assert _SEEN == ["Half(a=f32[2], b='<unset>')"]
-
-    class Printer:
-        def __init__(self) -> None:
-            self.out: list[str] = []
-
-        def text(self, s: str) -> None:
-            self.out.append(s)
 
     printer = Printer()
     half._repr_pretty_(printer, True)  # type: ignore[attr-defined]
